@@ -1,0 +1,44 @@
+import type { Pool } from './db';
+
+/** The analytics layer: materialized views, each refreshed on its own so the state machine can run them in parallel. */
+export const ANALYTICS_VIEWS = [
+  'daily_active_users',
+  'user_retention_cohorts',
+  'feature_adoption_funnel',
+  'churn_risk_scores',
+] as const;
+export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Fixes the logical date A that every view is computed as of: the one given, else the latest day
+ * with events. Returns null when the warehouse has no events and no date was given.
+ */
+export async function setAnalyticsAsOf(pool: Pool, options: { asOf?: string; runId?: string } = {}): Promise<string | null> {
+  if (options.asOf !== undefined && !ISO_DATE.test(options.asOf)) {
+    throw new Error(`as-of date must look like 2024-06-30, got ${JSON.stringify(options.asOf)}`);
+  }
+  const result = await pool.query<{ as_of_date: string }>(
+    `insert into ops.analytics_as_of (as_of_date, run_id)
+     select as_of_date, $2
+     from (select coalesce($1::date, (select max(activity_date) from core.fact_daily_user_activity)) as as_of_date) as chosen
+     where as_of_date is not null
+     on conflict (singleton) do update set as_of_date = excluded.as_of_date, run_id = excluded.run_id, set_at = now()
+     returning as_of_date`,
+    [options.asOf ?? null, options.runId ?? null],
+  );
+  return result.rows[0]?.as_of_date ?? null;
+}
+
+/** CONCURRENTLY: readers keep seeing the previous rows while the new ones are computed. */
+export async function refreshAnalyticsView(pool: Pool, view: AnalyticsView): Promise<{ view: AnalyticsView; rows: number }> {
+  if (!ANALYTICS_VIEWS.includes(view)) throw new Error(`Unknown analytics view: ${String(view)}`);
+  await pool.query(`refresh materialized view concurrently analytics.${view}`);
+  const count = await pool.query<{ n: number }>(`select count(*)::integer as n from analytics.${view}`);
+  return { view, rows: count.rows[0]?.n ?? 0 };
+}
+
+export async function refreshAnalytics(pool: Pool): Promise<{ view: AnalyticsView; rows: number }[]> {
+  return Promise.all(ANALYTICS_VIEWS.map((view) => refreshAnalyticsView(pool, view)));
+}

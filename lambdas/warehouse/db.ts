@@ -1,0 +1,41 @@
+import pg from 'pg';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+/** Anything that can run a query: a pool or a checked-out client. */
+export type Queryable = Pick<pg.Pool, 'query'>;
+
+// Without these parsers `date` columns come back as JS Dates at local midnight and `bigint` as strings.
+pg.types.setTypeParser(pg.types.builtins.DATE, (value) => value);
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
+});
+
+export function createPool(connectionString: string, max = 4): Pool {
+  const pool = new pg.Pool({ connectionString, max, application_name: 'saas-pipeline' });
+  // An idle client that loses its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/** Runs `work` in one transaction on one client; rolls back on any error. */
+export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/** A transaction-scoped advisory lock so that two writers of the same tables take turns. */
+export async function lockForTransform(client: PoolClient): Promise<void> {
+  await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:transform'))`);
+}

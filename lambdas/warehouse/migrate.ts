@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Pool, withTransaction } from './db';
+import { readSql, sqlDir } from './sql-files';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly file: string;
+  readonly checksum: string;
+}
+
+/** Migrations are `sql/migrations/NNNN_name.sql`, applied in version order. */
+export function listMigrations(): Migration[] {
+  return readdirSync(path.join(sqlDir(), 'migrations'))
+    .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
+    .sort()
+    .map((file) => {
+      const sql = readSql(`migrations/${file}`);
+      return {
+        version: Number(file.slice(0, 4)),
+        name: file.slice(5, -4),
+        file,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
+    });
+}
+
+/**
+ * Applies the migrations not yet recorded in `ops.schema_migrations`, all in one transaction with
+ * their records: an upgrade applies whole or not at all. An advisory lock makes concurrent callers take turns, so two Lambdas
+ * starting at once do not both apply the same file. A recorded migration whose file has changed is
+ * an error: edit the schema with a new migration instead.
+ */
+export async function migrate(pool: Pool): Promise<{ applied: string[] }> {
+  const applied: string[] = [];
+  await withTransaction(pool, async (client) => {
+    await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:migrate'))`);
+    await client.query(`
+      create schema if not exists ops;
+      create table if not exists ops.schema_migrations (
+        version integer primary key,
+        name text not null,
+        checksum text not null,
+        applied_at timestamptz not null default now()
+      )`);
+    const done = await client.query<{ version: number; checksum: string }>(
+      'select version, checksum from ops.schema_migrations',
+    );
+    const recorded = new Map(done.rows.map((row) => [row.version, row.checksum]));
+    for (const migration of listMigrations()) {
+      const checksum = recorded.get(migration.version);
+      if (checksum === migration.checksum) continue;
+      if (checksum !== undefined) {
+        throw new Error(`Migration ${migration.file} was changed after it was applied; add a new migration instead`);
+      }
+      try {
+        await client.query(readSql(`migrations/${migration.file}`));
+      } catch (error) {
+        throw new Error(`Migration ${migration.file} failed: ${(error as Error).message}`, { cause: error });
+      }
+      await client.query('insert into ops.schema_migrations (version, name, checksum) values ($1, $2, $3)', [
+        migration.version,
+        migration.name,
+        migration.checksum,
+      ]);
+      applied.push(migration.file);
+    }
+  });
+  return { applied };
+}

@@ -1,0 +1,124 @@
+import { type AnalyticsView, ANALYTICS_VIEWS, refreshAnalyticsView, setAnalyticsAsOf } from './analytics';
+import type { Pool } from './db';
+import { type IngestResult, type IngestSource, ingestFile } from './ingest';
+import { migrate } from './migrate';
+import { assertQualityGate, type QualityResult, runQualityChecks } from './quality';
+import { clearPendingDates, finishRun, recordStep, startRun } from './runs';
+import { buildCoreModel, CORE_MODEL_GROUPS, type ModelResult, readPendingDates, type StageResult, stageLoadedFiles } from './transform';
+
+export interface StepEvent {
+  readonly step: string;
+  readonly status: 'started' | 'succeeded' | 'failed';
+  readonly rows?: number;
+  readonly durationMs?: number;
+  readonly error?: string;
+}
+
+export interface WarehouseRunOptions {
+  readonly runId?: string;
+  /** The logical date A for the analytics; default: the latest event date loaded. */
+  readonly asOf?: string;
+  readonly trigger?: string;
+  /** Files to load before transforming; each is loaded at most once however often it is given. */
+  readonly sources?: Iterable<IngestSource> | AsyncIterable<IngestSource>;
+  readonly ingestConcurrency?: number;
+  readonly onStep?: (event: StepEvent) => void;
+  readonly onFileLoaded?: (result: IngestResult) => void;
+}
+
+export interface WarehouseRunSummary {
+  readonly runId: string;
+  readonly asOf: string | null;
+  readonly files: IngestResult[];
+  readonly staging: StageResult;
+  readonly models: ModelResult[];
+  readonly views: { view: AnalyticsView; rows: number }[];
+  readonly quality: QualityResult[];
+  readonly durationMs: number;
+}
+
+/**
+ * One run of the warehouse, step after step, recorded in ops: load files, stage, build core, refresh
+ * analytics, quality gate. The state machine runs these same steps as separate Lambda tasks; this
+ * in-process sequence serves the tests, the benchmark and the CLI's direct mode.
+ */
+export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}): Promise<WarehouseRunSummary> {
+  const started = Date.now();
+  await migrate(pool);
+  const runId = await startRun(pool, { runId: options.runId, logicalDate: options.asOf, trigger: options.trigger });
+  const notify = options.onStep ?? (() => undefined);
+  const step = async <T>(name: string, work: () => Promise<T>, rowsOf: (result: T) => number): Promise<T> => {
+    notify({ step: name, status: 'started' });
+    const stepStarted = Date.now();
+    try {
+      const wrapped = await recordStep(pool, runId, name, async () => {
+        const result = await work();
+        return { rowCount: rowsOf(result), details: result, result };
+      });
+      notify({ step: name, status: 'succeeded', rows: wrapped.rowCount, durationMs: Date.now() - stepStarted });
+      return wrapped.result;
+    } catch (error) {
+      notify({ step: name, status: 'failed', durationMs: Date.now() - stepStarted, error: (error as Error).message });
+      throw error;
+    }
+  };
+
+  let asOf: string | null = null;
+  try {
+    const files = options.sources
+      ? await step('load_files', () => loadAll(pool, options.sources as Iterable<IngestSource>, options), (r) => sumRows(r))
+      : [];
+    const staging = await step('stage_events', () => stageLoadedFiles(pool), (r) => r.staged);
+    const dates = await readPendingDates(pool);
+    const models: ModelResult[] = [];
+    for (const group of CORE_MODEL_GROUPS) {
+      models.push(...(await Promise.all(group.map((model) => step(`build_${model}`, () => buildCoreModel(pool, model), (r) => r.rows)))));
+    }
+    asOf = await step('set_as_of', () => setAnalyticsAsOf(pool, { asOf: options.asOf, runId }), () => 0);
+    const views = await Promise.all(
+      ANALYTICS_VIEWS.map((view) => step(`refresh_${view}`, () => refreshAnalyticsView(pool, view), (r) => r.rows)),
+    );
+    const quality = await step(
+      'quality_gate',
+      async () => {
+        const results = await runQualityChecks(pool, { runId, dates, fileIds: staging.fileIds });
+        assertQualityGate(results);
+        return results;
+      },
+      (r) => r.length,
+    );
+    await clearPendingDates(pool, dates);
+    await finishRun(pool, runId, { status: 'succeeded', asOf });
+    return { runId, asOf, files, staging, models, views, quality, durationMs: Date.now() - started };
+  } catch (error) {
+    await finishRun(pool, runId, { status: 'failed', asOf, error: (error as Error).message }).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function loadAll(
+  pool: Pool,
+  sources: Iterable<IngestSource> | AsyncIterable<IngestSource>,
+  options: WarehouseRunOptions,
+): Promise<IngestResult[]> {
+  const results: IngestResult[] = [];
+  const iterator = (Symbol.asyncIterator in sources ? sources[Symbol.asyncIterator]() : (sources as Iterable<IngestSource>)[Symbol.iterator]()) as
+    | AsyncIterator<IngestSource>
+    | Iterator<IngestSource>;
+  // Two COPY streams keep the server busy on both cores; more only contend.
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      const result = await ingestFile(pool, next.value);
+      results.push(result);
+      options.onFileLoaded?.(result);
+    }
+  };
+  await Promise.all(Array.from({ length: options.ingestConcurrency ?? 2 }, worker));
+  return results;
+}
+
+function sumRows(results: IngestResult[]): number {
+  return results.reduce((total, result) => total + result.rows, 0);
+}

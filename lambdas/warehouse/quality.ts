@@ -1,0 +1,83 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Pool } from './db';
+import { bindNamed, readSql, sqlDir } from './sql-files';
+
+export type Severity = 'error' | 'warn';
+
+export interface QualityCheck {
+  readonly name: string;
+  readonly severity: Severity;
+  readonly description: string;
+  readonly sql: string;
+}
+
+export interface QualityResult {
+  readonly name: string;
+  readonly severity: Severity;
+  readonly passed: boolean;
+  readonly failingRows: number;
+  readonly sample: unknown[];
+}
+
+/** Each `sql/quality/*.sql` is a query that returns the rows breaking a rule, headed by its severity and description. */
+export function listQualityChecks(): QualityCheck[] {
+  return readdirSync(path.join(sqlDir(), 'quality'))
+    .filter((file) => file.endsWith('.sql'))
+    .sort()
+    .map((file) => {
+      const sql = readSql(`quality/${file}`);
+      const severity = /^-- severity: (error|warn)$/m.exec(sql)?.[1];
+      const description = /^-- description: (.+)$/m.exec(sql)?.[1];
+      if (severity === undefined || description === undefined) {
+        throw new Error(`quality/${file} needs "-- severity: error|warn" and "-- description: ..." header lines`);
+      }
+      return { name: file.slice(0, -4), severity: severity as Severity, description, sql };
+    });
+}
+
+export interface QualityScope {
+  readonly runId: string;
+  /** The dates this run rebuilt. */
+  readonly dates: readonly string[];
+  /** The files this run staged. */
+  readonly fileIds: readonly number[];
+}
+
+export class QualityGateError extends Error {
+  constructor(readonly failed: QualityResult[]) {
+    super(`Data-quality gate failed: ${failed.map((r) => `${r.name} (${r.failingRows} rows)`).join(', ')}`);
+    this.name = 'QualityGateError';
+  }
+}
+
+/** Runs every check, stores each result under the run, and returns them; never throws for a failed check. */
+export async function runQualityChecks(pool: Pool, scope: QualityScope): Promise<QualityResult[]> {
+  const results: QualityResult[] = [];
+  for (const check of listQualityChecks()) {
+    const query = bindNamed(
+      `with failing as (${check.sql})
+       select (select count(*)::integer from failing) as failing_rows,
+              (select coalesce(jsonb_agg(sample), '[]') from (select * from failing limit 5) as sample) as sample`,
+      { dates: scope.dates, file_ids: scope.fileIds },
+    );
+    const { rows } = await pool.query<{ failing_rows: number; sample: unknown[] }>(query.text, query.values);
+    const failingRows = rows[0]?.failing_rows ?? 0;
+    const result = { name: check.name, severity: check.severity, passed: failingRows === 0, failingRows, sample: rows[0]?.sample ?? [] };
+    results.push(result);
+    await pool.query(
+      `insert into ops.quality_results (run_id, check_name, severity, passed, failing_rows, sample, description)
+       values ($1, $2, $3, $4, $5, $6, $7)
+       on conflict (run_id, check_name) do update set passed = excluded.passed, failing_rows = excluded.failing_rows,
+         sample = excluded.sample, checked_at = now()`,
+      [scope.runId, check.name, check.severity, result.passed, failingRows, JSON.stringify(result.sample), check.description],
+    );
+  }
+  return results;
+}
+
+/** Throws when any error-level check failed; warnings pass. */
+export function assertQualityGate(results: readonly QualityResult[]): void {
+  const failed = results.filter((result) => !result.passed && result.severity === 'error');
+  if (failed.length > 0) throw new QualityGateError(failed);
+}

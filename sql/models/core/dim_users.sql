@@ -1,0 +1,117 @@
+-- Rebuilds every version (SCD type 2) of each user with events on the pending dates :dates.
+-- Version 1 starts at signup: the user_signed_up event, else the user's first event (producers that
+-- never send sign-ups). Each subscription event that changes plan, status or billing cycle starts a
+-- new version; a cancellation moves the user to the free plan with status cancelled.
+delete from core.dim_users
+where user_id in (select user_id from staging.events where event_date = any(:dates::date[]));
+
+insert into core.dim_users (
+  user_id, version_number, valid_from, valid_to, is_current, plan, subscription_status, billing_cycle,
+  email, full_name, company, country, signup_at, signup_date, signup_source
+)
+with touched as (
+  select distinct user_id
+  from staging.events
+  where event_date = any(:dates::date[])
+),
+
+-- The lifecycle predicate repeats the partial index's, so this reads only a user's few lifecycle events.
+lifecycle as (
+  select e.user_id, e.event_id, e.event_type, e.event_at, e.plan, e.billing_cycle, e.properties
+  from staging.events as e
+  where e.event_type in ('user_signed_up', 'subscription_started', 'subscription_upgraded',
+                         'subscription_downgraded', 'subscription_cancelled')
+    and e.user_id in (select user_id from touched)
+),
+
+signups as (
+  select distinct on (user_id) user_id, event_at, plan, properties
+  from lifecycle
+  where event_type = 'user_signed_up'
+  order by user_id, event_at, event_id
+),
+
+first_seen as (
+  select a.user_id, min(a.first_event_at) as first_event_at
+  from core.fact_daily_user_activity as a
+  where a.user_id in (select user_id from touched)
+  group by a.user_id
+),
+
+profiles as (
+  select
+    touched.user_id,
+    coalesce(signups.event_at, first_seen.first_event_at) as signup_at,
+    case when signups.user_id is not null then 'user_signed_up' else 'first_event' end as signup_source,
+    coalesce(nullif(signups.plan, ''), 'free') as signup_plan,
+    signups.properties ->> 'email' as email,
+    signups.properties ->> 'name' as full_name,
+    signups.properties ->> 'company' as company,
+    signups.properties ->> 'country' as country
+  from touched
+  left join signups on signups.user_id = touched.user_id
+  left join first_seen on first_seen.user_id = touched.user_id
+),
+
+states as (
+  select user_id, signup_at as changed_at, 0 as change_order, '' as event_id,
+    signup_plan as plan, 'active' as subscription_status, null::text as billing_cycle
+  from profiles
+  union all
+  select user_id, event_at, 1, event_id,
+    case when event_type = 'subscription_cancelled' then 'free' else plan end,
+    case when event_type = 'subscription_cancelled' then 'cancelled' else 'active' end,
+    case when event_type = 'subscription_cancelled' then null else billing_cycle end
+  from lifecycle
+  where event_type <> 'user_signed_up'
+),
+
+-- Of several changes at the same instant, the last one holds.
+one_per_instant as (
+  select distinct on (user_id, changed_at) *
+  from states
+  order by user_id, changed_at, change_order desc, event_id desc
+),
+
+compared as (
+  select
+    one_per_instant.*,
+    lag(plan) over by_time as previous_plan,
+    lag(subscription_status) over by_time as previous_status,
+    lag(billing_cycle) over by_time as previous_billing_cycle,
+    row_number() over by_time as change_number
+  from one_per_instant
+  window by_time as (partition by user_id order by changed_at)
+),
+
+versions as (
+  select
+    user_id, changed_at, plan, subscription_status, billing_cycle,
+    row_number() over by_time as version_number,
+    lead(changed_at) over by_time as valid_to
+  from compared
+  where change_number = 1
+    or plan is distinct from previous_plan
+    or subscription_status is distinct from previous_status
+    or billing_cycle is distinct from previous_billing_cycle
+  window by_time as (partition by user_id order by changed_at)
+)
+
+select
+  versions.user_id,
+  versions.version_number,
+  versions.changed_at,
+  versions.valid_to,
+  versions.valid_to is null,
+  versions.plan,
+  versions.subscription_status,
+  versions.billing_cycle,
+  profiles.email,
+  profiles.full_name,
+  profiles.company,
+  profiles.country,
+  profiles.signup_at,
+  (profiles.signup_at at time zone 'UTC')::date,
+  profiles.signup_source
+from versions
+inner join profiles on profiles.user_id = versions.user_id;

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createPool, type Pool } from '../../lambdas/warehouse/db';
+import { migrate } from '../../lambdas/warehouse/migrate';
+
+export interface TestDatabase {
+  readonly url: string;
+  readonly pool: Pool;
+  drop(): Promise<void>;
+}
+
+function adminUrl(): string {
+  const url = process.env.TEST_ADMIN_DATABASE_URL;
+  if (!url) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest (test/global-setup.mjs)');
+  return url;
+}
+
+/** A fresh database on the test server, migrated unless told otherwise, for one test file. */
+export async function createTestDatabase(options: { migrate?: boolean } = {}): Promise<TestDatabase> {
+  const name = `saas_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl() });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), 6);
+  if (options.migrate !== false) await migrate(pool);
+  return {
+    url: url.toString(),
+    pool,
+    async drop() {
+      await pool.end();
+      const client = new pg.Client({ connectionString: adminUrl() });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+/** Table contents as JSON text, in a stable order, without the columns that record wall-clock times. */
+export async function snapshotTables(pool: Pool, tables: readonly string[]): Promise<Record<string, unknown[]>> {
+  const volatile = ['loaded_at', 'staged_at', 'quarantined_at', 'set_at', 'marked_at', 'started_at', 'checked_at', 'run_id'];
+  const snapshot: Record<string, unknown[]> = {};
+  for (const table of tables) {
+    const { rows } = await pool.query<{ rows: unknown[] | null }>(
+      `select jsonb_agg(row_json order by row_json::text) as rows
+       from (select to_jsonb(t) - $1::text[] as row_json from ${table} as t) as s`,
+      [volatile],
+    );
+    snapshot[table] = rows[0]?.rows ?? [];
+  }
+  return snapshot;
+}
+
+export const WAREHOUSE_TABLES = [
+  'staging.events',
+  'staging.quarantine',
+  'staging.duplicates',
+  'core.dim_date',
+  'core.dim_features',
+  'core.dim_users',
+  'core.dim_documents',
+  'core.fact_events',
+  'core.fact_daily_user_activity',
+  'core.fact_daily_user_features',
+  'analytics.daily_active_users',
+  'analytics.user_retention_cohorts',
+  'analytics.feature_adoption_funnel',
+  'analytics.churn_risk_scores',
+] as const;
