@@ -135,7 +135,7 @@ async function recordFailure(pool: Pool, source: IngestSource, error: unknown): 
     `insert into raw.files (bucket, object_key, etag, size_bytes, status, error)
      values ($1, $2, $3, $4, 'failed', $5)
      on conflict (bucket, object_key, etag) do update
-       set status = 'failed', error = excluded.error
+       set status = 'failed', error = excluded.error, attempts = raw.files.attempts + 1
        where raw.files.status in ('loading', 'failed')`,
     [source.bucket, source.key, source.etag, source.sizeBytes ?? null, String((error as Error).message ?? error)],
   );
