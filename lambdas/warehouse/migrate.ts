@@ -13,7 +13,7 @@ export interface Migration {
 
 /** Migrations are `sql/migrations/NNNN_name.sql`, applied in version order. */
 export function listMigrations(): Migration[] {
-  return readdirSync(path.join(sqlDir(), 'migrations'))
+  const migrations = readdirSync(path.join(sqlDir(), 'migrations'))
     .filter((file) => /^\d{4}_[a-z0-9_]+\.sql$/.test(file))
     .sort()
     .map((file) => {
@@ -25,6 +25,9 @@ export function listMigrations(): Migration[] {
         checksum: createHash('sha256').update(sql).digest('hex'),
       };
     });
+  const clash = migrations.find((migration, i) => migrations[i - 1]?.version === migration.version);
+  if (clash) throw new Error(`Two migrations share version ${clash.version}: rename ${clash.file}`);
+  return migrations;
 }
 
 /**

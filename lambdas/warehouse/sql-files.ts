@@ -41,7 +41,8 @@ export type SqlParams = Readonly<Record<string, unknown>>;
  */
 export function bindNamed(statement: string, params: SqlParams): { text: string; values: unknown[] } {
   const names: string[] = [];
-  const text = statement.replace(/(?<![:\w]):([a-z_][a-z0-9_]*)/g, (_match, name: string) => {
+  // Comments may mention a parameter by name; they are dropped rather than bound.
+  const text = statement.replace(/--[^\n]*/g, '').replace(/(?<![:\w]):([a-z_][a-z0-9_]*)/g, (_match, name: string) => {
     if (!(name in params)) throw new Error(`SQL parameter :${name} has no value`);
     let index = names.indexOf(name);
     if (index < 0) index = names.push(name) - 1;

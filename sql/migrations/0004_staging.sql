@@ -15,14 +15,24 @@ create table staging.events (
   edit_duration_seconds integer,
   characters_added integer,
   duration_seconds integer,
+  session_duration_seconds integer,
   plan text,
   previous_plan text,
   billing_cycle text,
   reason text,
+  login_method text,
+  share_type text,
+  title text,
+  template text,
+  email text,
+  full_name text,
+  company text,
+  country text,
+  signup_source text,
   platform text,
   ip_address text,
   user_agent text,
-  properties jsonb not null,                -- the whole properties object, for fields not typed here
+  -- Lineage: the raw line this row was typed from, which also holds any property not typed here.
   file_id bigint not null,
   line_number integer not null
 );

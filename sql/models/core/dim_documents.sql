@@ -14,14 +14,14 @@ with touched as (
 
 -- The lifecycle predicate repeats the partial index's, so this reads only a document's lifecycle events.
 lifecycle as (
-  select e.document_id, e.event_id, e.event_type, e.event_at, e.user_id, e.properties
+  select e.document_id, e.event_id, e.event_type, e.event_at, e.user_id, e.title, e.template
   from staging.events as e
   where e.event_type in ('document_created', 'document_deleted')
     and e.document_id in (select document_id from touched)
 ),
 
 created as (
-  select distinct on (document_id) document_id, event_at, user_id, properties
+  select distinct on (document_id) document_id, event_at, user_id, title, template
   from lifecycle
   where event_type = 'document_created'
   order by document_id, event_at, event_id
@@ -37,8 +37,8 @@ deleted as (
 select
   touched.document_id,
   created.user_id,
-  created.properties ->> 'title',
-  created.properties ->> 'template',
+  created.title,
+  created.template,
   coalesce(created.event_at, touched.first_seen_at),
   (coalesce(created.event_at, touched.first_seen_at) at time zone 'UTC')::date,
   case when created.document_id is not null then 'document_created' else 'first_event' end,

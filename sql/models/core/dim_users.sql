@@ -17,7 +17,7 @@ with touched as (
 
 -- The lifecycle predicate repeats the partial index's, so this reads only a user's few lifecycle events.
 lifecycle as (
-  select e.user_id, e.event_id, e.event_type, e.event_at, e.plan, e.billing_cycle, e.properties
+  select e.user_id, e.event_id, e.event_type, e.event_at, e.plan, e.billing_cycle, e.email, e.full_name, e.company, e.country
   from staging.events as e
   where e.event_type in ('user_signed_up', 'subscription_started', 'subscription_upgraded',
                          'subscription_downgraded', 'subscription_cancelled')
@@ -25,7 +25,7 @@ lifecycle as (
 ),
 
 signups as (
-  select distinct on (user_id) user_id, event_at, plan, properties
+  select distinct on (user_id) user_id, event_at, plan, email, full_name, company, country
   from lifecycle
   where event_type = 'user_signed_up'
   order by user_id, event_at, event_id
@@ -44,10 +44,10 @@ profiles as (
     coalesce(signups.event_at, first_seen.first_event_at) as signup_at,
     case when signups.user_id is not null then 'user_signed_up' else 'first_event' end as signup_source,
     coalesce(nullif(signups.plan, ''), 'free') as signup_plan,
-    signups.properties ->> 'email' as email,
-    signups.properties ->> 'name' as full_name,
-    signups.properties ->> 'company' as company,
-    signups.properties ->> 'country' as country
+    signups.email,
+    signups.full_name,
+    signups.company,
+    signups.country
   from touched
   left join signups on signups.user_id = touched.user_id
   left join first_seen on first_seen.user_id = touched.user_id
