@@ -4,7 +4,7 @@ import { type IngestResult, type IngestSource, ingestFile } from './ingest';
 import { migrate } from './migrate';
 import { assertQualityGate, type QualityResult, runQualityChecks } from './quality';
 import { clearPendingDates, finishRun, recordStep, startRun } from './runs';
-import { buildCoreModel, CORE_MODEL_GROUPS, type ModelResult, readPendingDates, type StageResult, stageLoadedFiles } from './transform';
+import { allSettledOrThrow, buildCoreModel, CORE_MODEL_GROUPS, type CoreModel, DATE_SHARDED_MODELS, type ModelResult, readPendingDates, type StageResult, stageLoadedFiles } from './transform';
 
 export interface StepEvent {
   readonly step: string;
@@ -72,10 +72,18 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
     const dates = await readPendingDates(pool);
     const models: ModelResult[] = [];
     for (const group of CORE_MODEL_GROUPS) {
-      models.push(...(await Promise.all(group.map((model) => step(`build_${model}`, () => buildCoreModel(pool, model), (r) => r.rows)))));
+      // A group of one model is split by date so that it, too, uses both cores.
+      const shardCount = group.length === 1 && DATE_SHARDED_MODELS.includes(group[0] as CoreModel) ? 2 : 1;
+      const parts = group.flatMap((model) => Array.from({ length: shardCount }, (_, shard) => ({ model, shard })));
+      const built = await allSettledOrThrow(
+        parts.map(({ model, shard }) =>
+          step(shardCount > 1 ? `build_${model}_${shard}` : `build_${model}`, () => buildCoreModel(pool, model, { shard, shardCount }), (r) => r.rows),
+        ),
+      );
+      models.push(...mergeShards(built));
     }
     asOf = await step('set_as_of', () => setAnalyticsAsOf(pool, { asOf: options.asOf, runId }), () => 0);
-    const views = await Promise.all(
+    const views = await allSettledOrThrow(
       ANALYTICS_VIEWS.map((view) => step(`refresh_${view}`, () => refreshAnalyticsView(pool, view), (r) => r.rows)),
     );
     const quality = await step(
@@ -117,6 +125,15 @@ async function loadAll(
   };
   await Promise.all(Array.from({ length: options.ingestConcurrency ?? 2 }, worker));
   return results;
+}
+
+function mergeShards(results: ModelResult[]): ModelResult[] {
+  const byModel = new Map<string, ModelResult>();
+  for (const result of results) {
+    const seen = byModel.get(result.model);
+    byModel.set(result.model, seen ? { model: result.model, dates: seen.dates + result.dates, rows: seen.rows + result.rows } : result);
+  }
+  return [...byModel.values()];
 }
 
 function sumRows(results: IngestResult[]): number {

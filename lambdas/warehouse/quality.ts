@@ -30,7 +30,9 @@ export function listQualityChecks(): QualityCheck[] {
       const severity = /^-- severity: (error|warn)$/m.exec(sql)?.[1];
       const description = /^-- description: (.+)$/m.exec(sql)?.[1];
       if (severity === undefined || description === undefined) {
-        throw new Error(`quality/${file} needs "-- severity: error|warn" and "-- description: ..." header lines`);
+        throw new Error(
+          `quality/${file} needs "-- severity: error|warn" and "-- description: ..." header lines`,
+        );
       }
       return { name: file.slice(0, -4), severity: severity as Severity, description, sql };
     });
@@ -52,28 +54,57 @@ export class QualityGateError extends Error {
 }
 
 /** Runs every check, stores each result under the run, and returns them; never throws for a failed check. */
-export async function runQualityChecks(pool: Pool, scope: QualityScope): Promise<QualityResult[]> {
-  const results: QualityResult[] = [];
-  for (const check of listQualityChecks()) {
-    const query = bindNamed(
-      `with failing as (${check.sql})
+export async function runQualityChecks(
+  pool: Pool,
+  scope: QualityScope,
+  concurrency = 2,
+): Promise<QualityResult[]> {
+  const checks = listQualityChecks();
+  const results: QualityResult[] = new Array(checks.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < checks.length) {
+      const index = next++;
+      results[index] = await runQualityCheck(pool, checks[index] as QualityCheck, scope);
+    }
+  };
+  // Checks only read, so they can share the server's cores.
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return results;
+}
+
+async function runQualityCheck(pool: Pool, check: QualityCheck, scope: QualityScope): Promise<QualityResult> {
+  const query = bindNamed(
+    `with failing as (${check.sql})
        select (select count(*)::integer from failing) as failing_rows,
               (select coalesce(jsonb_agg(sample), '[]') from (select * from failing limit 5) as sample) as sample`,
-      { dates: scope.dates, file_ids: scope.fileIds },
-    );
-    const { rows } = await pool.query<{ failing_rows: number; sample: unknown[] }>(query.text, query.values);
-    const failingRows = rows[0]?.failing_rows ?? 0;
-    const result = { name: check.name, severity: check.severity, passed: failingRows === 0, failingRows, sample: rows[0]?.sample ?? [] };
-    results.push(result);
-    await pool.query(
-      `insert into ops.quality_results (run_id, check_name, severity, passed, failing_rows, sample, description)
+    { dates: scope.dates, file_ids: scope.fileIds },
+  );
+  const { rows } = await pool.query<{ failing_rows: number; sample: unknown[] }>(query.text, query.values);
+  const failingRows = rows[0]?.failing_rows ?? 0;
+  const result = {
+    name: check.name,
+    severity: check.severity,
+    passed: failingRows === 0,
+    failingRows,
+    sample: rows[0]?.sample ?? [],
+  };
+  await pool.query(
+    `insert into ops.quality_results (run_id, check_name, severity, passed, failing_rows, sample, description)
        values ($1, $2, $3, $4, $5, $6, $7)
        on conflict (run_id, check_name) do update set passed = excluded.passed, failing_rows = excluded.failing_rows,
          sample = excluded.sample, checked_at = now()`,
-      [scope.runId, check.name, check.severity, result.passed, failingRows, JSON.stringify(result.sample), check.description],
-    );
-  }
-  return results;
+    [
+      scope.runId,
+      check.name,
+      check.severity,
+      result.passed,
+      failingRows,
+      JSON.stringify(result.sample),
+      check.description,
+    ],
+  );
+  return result;
 }
 
 /** Throws when any error-level check failed; warnings pass. */

@@ -15,6 +15,7 @@ create table raw.files (
   staged_rows integer,          -- outcome of staging: staged + quarantined + duplicates = line_count
   quarantined_rows integer,
   duplicate_rows integer,
+  staging_batch_id bigint,      -- the staging batch that took this file, see ops.staging_batches
   attempts integer not null default 1,
   error text,
   started_at timestamptz not null default now(),

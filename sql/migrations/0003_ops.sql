@@ -8,6 +8,33 @@ create table ops.pending_dates (
   marked_at timestamptz not null default now()
 );
 
+-- Staging takes the loaded files as one batch and stages it in shards that split the rows by a hash
+-- of event_id, one transaction each, so that it can use more than one core: every copy of an
+-- event_id falls in the same shard, so each shard deduplicates on its own. A shard records itself in
+-- the transaction that stages it; a batch interrupted halfway is resumed with only its missing shards.
+create table ops.staging_batches (
+  batch_id bigint generated always as identity primary key,
+  file_ids bigint[] not null,
+  shard_count integer not null check (shard_count between 1 and 64),
+  created_at timestamptz not null default now(),
+  finished_at timestamptz
+);
+
+create table ops.staging_shard_files (
+  batch_id bigint not null references ops.staging_batches,
+  shard integer not null,
+  file_id bigint not null,
+  staged_rows integer not null,
+  primary key (batch_id, shard, file_id)
+);
+
+create table ops.staging_shards (
+  batch_id bigint not null references ops.staging_batches,
+  shard integer not null,
+  staged_at timestamptz not null default now(),
+  primary key (batch_id, shard)
+);
+
 -- The logical date A that every analytics view is computed as of. One row.
 create table ops.analytics_as_of (
   singleton boolean primary key default true check (singleton),

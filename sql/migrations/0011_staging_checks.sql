@@ -46,7 +46,14 @@ language sql immutable parallel safe as $$
 $$;
 
 create view staging.raw_events_checked as
-select e.file_id, e.line_number, e.loaded_at, checked.*
+select
+  e.file_id,
+  e.line_number,
+  e.loaded_at,
+  -- Which staging shard a row belongs to is (event_hash % shard count): every copy of an event_id
+  -- hashes alike. Computed on the raw row, so a shard's filter applies before the costly checks.
+  coalesce(hashtext(e.payload ->> 'event_id'), 0) & 2147483647 as event_hash,
+  checked.*
 from raw.events as e
 cross join lateral (
   with fields as (

@@ -1,7 +1,8 @@
--- Stages the raw rows of the files :file_ids: every raw line ends up in exactly one of staging.events,
+-- Stages one shard of a batch of raw files: the rows of the files :file_ids whose event_hash falls in
+-- shard :shard of :shard_count. Every raw line ends up in exactly one of staging.events,
 -- staging.quarantine or staging.duplicates. staging.raw_events_checked holds the rules; this file only
--- routes rows. Marks the dates that gained events as pending and records each file's outcome in the
--- ledger. The statements run in one transaction.
+-- routes rows. Marks the dates that gained events as pending and records the shard as done. The
+-- statements run in one transaction; stg_files.sql then closes the batch.
 
 create temp table batch_staged (
   file_id bigint not null,
@@ -15,6 +16,7 @@ with kept as (
   select distinct on (c.event_id) c.*
   from staging.raw_events_checked as c
   where c.file_id = any(:file_ids::bigint[])
+    and c.event_hash % :shard_count::integer = :shard::integer
     and c.problem_reason is null
     and not exists (select 1 from staging.events as s where s.event_id = c.event_id)
   order by c.event_id, c.file_id, c.line_number
@@ -45,6 +47,7 @@ create temp table batch_leftovers on commit drop as
 select c.file_id, c.line_number, c.event_id, c.problem_reason, c.problem_detail, c.payload
 from staging.raw_events_checked as c
 where c.file_id = any(:file_ids::bigint[])
+  and c.event_hash % :shard_count::integer = :shard::integer
   and not exists (
     select 1 from batch_staged as b where b.file_id = c.file_id and b.line_number = c.line_number
   );
@@ -56,7 +59,7 @@ where problem_reason is not null
 union all
 select file_id, line_number, 'invalid_json', error, null, line
 from raw.invalid_lines
-where file_id = any(:file_ids::bigint[]);
+where file_id = any(:file_ids::bigint[]) and :shard::integer = 0;
 
 insert into staging.duplicates (file_id, line_number, event_id, kept_file_id, kept_line_number)
 select l.file_id, l.line_number, l.event_id, s.file_id, s.line_number
@@ -64,40 +67,18 @@ from batch_leftovers as l
 inner join staging.events as s on s.event_id = l.event_id
 where l.problem_reason is null;
 
--- 3. The dates that gained events, for the core layer to rebuild.
+-- 3. The dates that gained events, for the core layer to rebuild. In date order, so that two shards
+-- inserting the same dates take their locks in the same order and never deadlock.
 insert into ops.pending_dates (event_date)
 select distinct event_date
 from batch_staged
+order by event_date
 on conflict (event_date) do nothing;
 
--- 4. Each file's outcome in the ledger; the quality gate reconciles these counts with the tables.
-with staged as (
-  select file_id, count(*) as rows from batch_staged group by file_id
-),
+-- 4. The shard is done: its staged rows per file, for stg_files.sql to reconcile, and its mark.
+insert into ops.staging_shard_files (batch_id, shard, file_id, staged_rows)
+select :batch_id::bigint, :shard::integer, file_id, count(*)
+from batch_staged
+group by file_id;
 
-quarantined as (
-  select file_id, count(*) as rows from staging.quarantine where file_id = any(:file_ids::bigint[]) group by file_id
-),
-
-duplicated as (
-  select file_id, count(*) as rows from staging.duplicates where file_id = any(:file_ids::bigint[]) group by file_id
-),
-
-outcomes as (
-  select
-    f.file_id,
-    coalesce(s.rows, 0) as staged,
-    coalesce(q.rows, 0) as quarantined,
-    coalesce(d.rows, 0) as duplicates
-  from unnest(:file_ids::bigint[]) as f (file_id)
-  left join staged as s on s.file_id = f.file_id
-  left join quarantined as q on q.file_id = f.file_id
-  left join duplicated as d on d.file_id = f.file_id
-)
-
-update raw.files as files
-set status = 'staged', staged_at = now(),
-  staged_rows = outcomes.staged, quarantined_rows = outcomes.quarantined, duplicate_rows = outcomes.duplicates
-from outcomes
-where files.file_id = outcomes.file_id
-returning files.file_id, files.object_key, files.staged_rows, files.quarantined_rows, files.duplicate_rows;
+insert into ops.staging_shards (batch_id, shard) values (:batch_id::bigint, :shard::integer);
