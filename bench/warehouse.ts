@@ -1,0 +1,176 @@
+/**
+ * The warehouse benchmark (issue 2). Two ratios, each measured within one run of this script:
+ *   1. the whole path from gzipped files to refreshed analytics, against a bare `psql \copy` of the
+ *      same files into a one-column jsonb table (goal: within 4x);
+ *   2. one new day on top of six months of history, against the same day on an empty warehouse
+ *      (goal: within 1.5x).
+ * Usage: npm run bench [-- --days 182 --repeat 3]. Needs `psql` and a PostgreSQL at
+ * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it creates and drops
+ * databases named bench_*.
+ */
+import { spawn } from 'node:child_process';
+import { createReadStream, existsSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { generate } from '../generator';
+import { createPool, type Pool } from '../lambdas/warehouse/db';
+import type { IngestSource } from '../lambdas/warehouse/ingest';
+import { runWarehouse, type StepEvent } from '../lambdas/warehouse/pipeline';
+
+const { values: args } = parseArgs({
+  options: {
+    days: { type: 'string', default: '182' },
+    repeat: { type: 'string', default: '3' },
+    seed: { type: 'string', default: '42' },
+  },
+});
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const FROM = '2024-01-01';
+const HISTORY_DAYS = Number(args.days);
+const REPEAT = Number(args.repeat);
+const SEED = Number(args.seed);
+
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+}
+
+async function ensureData(dir: string, from: string, to: string): Promise<void> {
+  if (existsSync(path.join(dir, 'events'))) return;
+  process.stderr.write(`generating ${from}..${to} into ${dir}\n`);
+  await generate({ from, to, seed: SEED, outDir: dir, workers: 2 });
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const root = path.join(dir, 'events');
+  const days = (await readdir(root)).sort();
+  const files: string[] = [];
+  for (const day of days) {
+    for (const file of (await readdir(path.join(root, day))).sort()) files.push(path.join(root, day, file));
+  }
+  return files;
+}
+
+async function sources(dir: string, files: string[]): Promise<IngestSource[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      const info = await stat(file);
+      return {
+        bucket: 'bench',
+        key: path.relative(dir, file),
+        etag: `${info.size}-${info.mtimeMs}`,
+        sizeBytes: info.size,
+        body: createReadStream(file, { highWaterMark: 1 << 20 }),
+      };
+    }),
+  );
+}
+
+async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`drop database if exists ${name} with (force)`);
+  await admin.query(`create database ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await work(url.toString());
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
+}
+
+function run(command: string, argv: string[], stdinFiles: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, argv, { stdio: ['pipe', 'ignore', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
+    // zcat of every file, in order, into psql's stdin.
+    const zcat = spawn('zcat', stdinFiles, { stdio: ['ignore', 'pipe', 'inherit'] });
+    zcat.stdout.pipe(child.stdin);
+  });
+}
+
+/** The floor: psql \copy of the decompressed lines into one jsonb column, nothing else. */
+async function bareCopySeconds(files: string[]): Promise<number> {
+  return withDatabase('bench_bare_copy', async (url) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query('create table bare (payload jsonb)');
+    await client.end();
+    const started = performance.now();
+    await run('psql', [url, '-qc', `\\copy bare from stdin (format csv, quote e'\\x01', delimiter e'\\x02')`], files);
+    return (performance.now() - started) / 1000;
+  });
+}
+
+async function pipelineSeconds(pool: Pool, dir: string, files: string[], log?: (e: StepEvent) => void) {
+  const started = performance.now();
+  const summary = await runWarehouse(pool, { sources: await sources(dir, files), onStep: log });
+  return { seconds: (performance.now() - started) / 1000, summary };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+async function main(): Promise<void> {
+  const historyDir = path.resolve(`.bench/history-${SEED}-${HISTORY_DAYS}`);
+  const lastDay = addDays(FROM, HISTORY_DAYS - 1);
+  await ensureData(historyDir, FROM, lastDay);
+  const newDaysDir = path.resolve(`.bench/new-days-${SEED}-${HISTORY_DAYS}`);
+  await ensureData(newDaysDir, addDays(lastDay, 1), addDays(lastDay, REPEAT));
+  const files = await listFiles(historyDir);
+  const newDayFiles = await listFiles(newDaysDir);
+
+  // 1. Whole path vs bare copy.
+  const bare = await bareCopySeconds(files);
+  const steps: string[] = [];
+  const whole = await withDatabase('bench_pipeline', async (url) => {
+    const pool = createPool(url, 6);
+    try {
+      const result = await pipelineSeconds(pool, historyDir, files, (e) => {
+        if (e.status === 'succeeded') steps.push(`  ${e.step.padEnd(34)} ${String(e.rows ?? '').padStart(10)} rows ${((e.durationMs ?? 0) / 1000).toFixed(2).padStart(7)} s`);
+      });
+      // 2. New days on six months of history...
+      const onHistory: number[] = [];
+      for (const file of newDayFiles) onHistory.push((await pipelineSeconds(pool, newDaysDir, [file])).seconds);
+      return { ...result, onHistory };
+    } finally {
+      await pool.end();
+    }
+  });
+  // ...and the same days, each on an empty warehouse.
+  const onEmpty: number[] = [];
+  for (const file of newDayFiles) {
+    onEmpty.push(
+      await withDatabase('bench_empty', async (url) => {
+        const pool = createPool(url, 6);
+        try {
+          await runWarehouse(pool); // migrations, so that both sides start from a migrated schema
+          return (await pipelineSeconds(pool, newDaysDir, [file])).seconds;
+        } finally {
+          await pool.end();
+        }
+      }),
+    );
+  }
+
+  const events = whole.summary.files.reduce((n, f) => n + f.rows, 0);
+  console.log(`history: ${files.length} files, ${events} events (${FROM}..${lastDay}, seed ${SEED})`);
+  console.log(`bare psql \\copy into jsonb:      ${bare.toFixed(2)} s  (${Math.round(events / bare)} events/s)`);
+  console.log(`whole pipeline, files->analytics: ${whole.seconds.toFixed(2)} s  (${Math.round(events / whole.seconds)} events/s)`);
+  console.log(steps.join('\n'));
+  console.log(`ratio pipeline / bare copy:       ${(whole.seconds / bare).toFixed(2)}x  (goal <= 4x)`);
+  console.log(`one new day on empty warehouse:   ${onEmpty.map((s) => s.toFixed(3)).join(', ')} s (median ${median(onEmpty).toFixed(3)})`);
+  console.log(`one new day on ${HISTORY_DAYS} days history:  ${whole.onHistory.map((s) => s.toFixed(3)).join(', ')} s (median ${median(whole.onHistory).toFixed(3)})`);
+  console.log(`ratio history / empty:            ${(median(whole.onHistory) / median(onEmpty)).toFixed(2)}x  (goal <= 1.5x)`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
