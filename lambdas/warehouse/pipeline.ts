@@ -4,7 +4,7 @@ import { type IngestResult, type IngestSource, ingestFile } from './ingest';
 import { migrate } from './migrate';
 import { assertQualityGate, type QualityResult, runQualityChecks } from './quality';
 import { clearPendingDates, finishRun, recordStep, startRun } from './runs';
-import { allSettledOrThrow, buildCoreModel, CORE_MODEL_GROUPS, type CoreModel, DATE_SHARDED_MODELS, type ModelResult, readPendingDates, type StageResult, stageLoadedFiles } from './transform';
+import { allSettledOrThrow, buildCoreModel, CORE_MODEL_GROUPS, DATE_SHARDED_MODELS, type ModelResult, readPendingDates, type StageResult, stageLoadedFiles } from './transform';
 
 export interface StepEvent {
   readonly step: string;
@@ -72,11 +72,13 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
     const dates = await readPendingDates(pool);
     const models: ModelResult[] = [];
     for (const group of CORE_MODEL_GROUPS) {
-      // A group of one model is split by date so that it, too, uses both cores.
-      const shardCount = group.length === 1 && DATE_SHARDED_MODELS.includes(group[0] as CoreModel) ? 2 : 1;
-      const parts = group.flatMap((model) => Array.from({ length: shardCount }, (_, shard) => ({ model, shard })));
+      // Fact models are split by date so that each uses both cores.
+      const parts = group.flatMap((model) => {
+        const shardCount = DATE_SHARDED_MODELS.includes(model) ? 2 : 1;
+        return Array.from({ length: shardCount }, (_, shard) => ({ model, shard, shardCount }));
+      });
       const built = await allSettledOrThrow(
-        parts.map(({ model, shard }) =>
+        parts.map(({ model, shard, shardCount }) =>
           step(shardCount > 1 ? `build_${model}_${shard}` : `build_${model}`, () => buildCoreModel(pool, model, { shard, shardCount }), (r) => r.rows),
         ),
       );
