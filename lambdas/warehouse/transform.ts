@@ -51,13 +51,27 @@ export async function stageLoadedFiles(pool: Pool, options: { shards?: number } 
   if (batch === null) {
     return { files: 0, staged: 0, quarantined: 0, duplicates: 0, pendingDates: await countPendingDates(pool), fileIds: [] };
   }
+  await refreshRawStatistics(pool, batch);
   await allSettledOrThrow(Array.from({ length: batch.shardCount }, (_, shard) => stageShard(pool, batch, shard)));
   return finishStagingBatch(pool, batch);
+}
+
+/** The shards find their files through raw.events' BRIN index, which the planner only picks with fresh statistics. */
+async function refreshRawStatistics(pool: Pool, batch: StagingBatch): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ n: number }>(
+      'select coalesce(sum(row_count), 0)::integer as n from raw.files where file_id = any($1)',
+      [batch.fileIds],
+    );
+    await analyzeIfMuchChanged(client, 'raw.events', rows[0]?.n ?? 0);
+  });
 }
 
 /** The unfinished batch if there is one (an earlier attempt failed), else a new one of every loaded file; null when nothing waits. */
 export async function claimStagingBatch(pool: Pool, shardCount: number): Promise<StagingBatch | null> {
   if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) throw new Error(`shards must be 1..64, got ${shardCount}`);
+  // Index the block ranges that loading added, or every shard would read all of raw.events to find them.
+  await pool.query(`select brin_summarize_new_values('raw.events_file_id_brin')`);
   return withTransaction(pool, async (client) => {
     await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:staging'))`);
     const open = await client.query<{ batch_id: number; file_ids: number[]; shard_count: number }>(
