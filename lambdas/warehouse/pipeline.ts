@@ -2,9 +2,9 @@ import { type AnalyticsView, ANALYTICS_VIEWS, refreshAnalyticsView, setAnalytics
 import type { Pool } from './db';
 import { type IngestResult, type IngestSource, ingestFile } from './ingest';
 import { migrate } from './migrate';
-import { assertQualityGate, type QualityResult, runQualityChecks } from './quality';
-import { clearPendingDates, finishRun, recordStep, startRun } from './runs';
-import { allSettledOrThrow, buildCoreModel, CORE_MODEL_GROUPS, DATE_SHARDED_MODELS, type ModelResult, readPendingDates, type StageResult, stageLoadedFiles } from './transform';
+import { assertQualityGate, type QualityPhase, type QualityResult, runQualityChecks } from './quality';
+import { clearPendingDates, finishRun, recordStep, snapshotPendingDates, startRun } from './runs';
+import { allSettledOrThrow, buildCoreModel, CORE_MODEL_GROUPS, DATE_SHARDED_MODELS, type ModelResult, type StageResult, stageLoadedFiles } from './transform';
 
 export interface StepEvent {
   readonly step: string;
@@ -69,7 +69,7 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
       ? await step('load_files', () => loadAll(pool, options.sources as Iterable<IngestSource>, options), (r) => sumRows(r))
       : [];
     const staging = await step('stage_events', () => stageLoadedFiles(pool), (r) => r.staged);
-    const dates = await readPendingDates(pool);
+    const pending = await snapshotPendingDates(pool);
     const models: ModelResult[] = [];
     for (const group of CORE_MODEL_GROUPS) {
       // Fact models are split by date so that each uses both cores.
@@ -84,20 +84,21 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
       );
       models.push(...mergeShards(built));
     }
+    const scope = { runId, dates: pending.dates, fileIds: staging.fileIds };
+    const gate = (phase: QualityPhase) => async () => {
+      const results = await runQualityChecks(pool, scope, phase);
+      assertQualityGate(results);
+      return results;
+    };
+    // The core is checked before the views are refreshed: a failing run publishes nothing new.
+    const coreQuality = await step('quality_gate_core', gate('core'), (r) => r.length);
     asOf = await step('set_as_of', () => setAnalyticsAsOf(pool, { asOf: options.asOf, runId }), () => 0);
     const views = await allSettledOrThrow(
       ANALYTICS_VIEWS.map((view) => step(`refresh_${view}`, () => refreshAnalyticsView(pool, view), (r) => r.rows)),
     );
-    const quality = await step(
-      'quality_gate',
-      async () => {
-        const results = await runQualityChecks(pool, { runId, dates, fileIds: staging.fileIds });
-        assertQualityGate(results);
-        return results;
-      },
-      (r) => r.length,
-    );
-    await clearPendingDates(pool, dates);
+    const analyticsQuality = await step('quality_gate_analytics', gate('analytics'), (r) => r.length);
+    const quality = [...coreQuality, ...analyticsQuality];
+    await clearPendingDates(pool, pending);
     await finishRun(pool, runId, { status: 'succeeded', asOf });
     return { runId, asOf, files, staging, models, views, quality, durationMs: Date.now() - started };
   } catch (error) {

@@ -42,10 +42,28 @@ export async function finishRun(
   );
 }
 
-/** A run that passed the quality gate is done with the dates it rebuilt. */
-export async function clearPendingDates(pool: Pool, dates: readonly string[]): Promise<number> {
-  const result = await pool.query('delete from ops.pending_dates where event_date = any($1::date[])', [dates]);
+/**
+ * A run that passed the quality gate is done with the dates it rebuilt, unless one was marked again
+ * after the run read them (then its newer events still wait for the next run).
+ */
+export async function clearPendingDates(pool: Pool, pending: PendingDates): Promise<number> {
+  const result = await pool.query('delete from ops.pending_dates where event_date = any($1::date[]) and marked_at <= $2', [
+    pending.dates,
+    pending.readAt,
+  ]);
   return result.rowCount ?? 0;
+}
+
+export interface PendingDates {
+  readonly dates: string[];
+  readonly readAt: Date;
+}
+
+export async function snapshotPendingDates(pool: Pool): Promise<PendingDates> {
+  const { rows } = await pool.query<{ dates: string[] | null; read_at: Date }>(
+    'select array_agg(event_date::text order by event_date) as dates, clock_timestamp() as read_at from ops.pending_dates',
+  );
+  return { dates: rows[0]?.dates ?? [], readAt: rows[0]?.read_at ?? new Date(0) };
 }
 
 export interface StepRecord {

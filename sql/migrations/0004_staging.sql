@@ -60,7 +60,8 @@ create table staging.quarantine (
 );
 create index quarantine_reason_idx on staging.quarantine (reason);
 
--- Valid rows whose event_id was already staged: the first copy (lowest file, then line) is kept.
+-- Valid rows whose event_id was staged already: within one batch the first copy (lowest file_id, then
+-- line) is kept; across batches, the copy staged first. kept_* points at the staged copy.
 create table staging.duplicates (
   file_id bigint not null,
   line_number integer not null,

@@ -99,10 +99,10 @@ create table core.fact_daily_user_activity (
   documents_edited integer not null,        -- distinct documents edited
   edit_count integer not null,
   characters_added bigint not null,
-  edit_seconds integer not null,
+  edit_seconds bigint not null,             -- sums of per-event integers: bigint so a day cannot overflow
   feature_uses integer not null,
-  feature_seconds integer not null,
-  active_seconds integer not null,          -- edit_seconds + feature_seconds
+  feature_seconds bigint not null,
+  active_seconds bigint not null,           -- edit_seconds + feature_seconds
   distinct_features integer not null,
   first_event_at timestamptz not null,
   last_event_at timestamptz not null,

@@ -34,12 +34,12 @@ changes_per_day as (
   group by edge_date
 ),
 
+-- Integer day offsets: a timestamptz series would follow the session's time zone across DST.
 calendar as (
-  select day::date as activity_date, as_of.as_of_date
+  select first_day.activity_date + offset_days as activity_date, as_of.as_of_date
   from as_of
-  cross join lateral generate_series(
-    (select min(activity_date) from activity), as_of.as_of_date, interval '1 day'
-  ) as day
+  cross join (select min(activity_date) as activity_date from activity) as first_day
+  cross join lateral generate_series(0, as_of.as_of_date - first_day.activity_date) as offset_days
 ),
 
 running as (

@@ -32,19 +32,26 @@ retained as (
   group by users.cohort_month, m.activity_month
 ),
 
+-- Month offsets from the cohort to the month of A, as integers: no time zone can shift them.
 cohort_months as (
-  select cohorts.cohort_month, cohorts.cohort_size, month::date as activity_month, as_of.as_of_date
+  select
+    cohorts.cohort_month,
+    cohorts.cohort_size,
+    months_since_signup,
+    (cohorts.cohort_month + make_interval(months => months_since_signup))::date as activity_month,
+    as_of.as_of_date
   from cohorts
   cross join as_of
   cross join lateral generate_series(
-    cohorts.cohort_month, date_trunc('month', as_of.as_of_date), interval '1 month'
-  ) as month
+    0,
+    ((extract(year from as_of.as_of_date) - extract(year from cohorts.cohort_month)) * 12
+      + extract(month from as_of.as_of_date) - extract(month from cohorts.cohort_month))::integer
+  ) as months_since_signup
 )
 
 select
   cm.cohort_month,
-  ((extract(year from cm.activity_month) - extract(year from cm.cohort_month)) * 12
-    + extract(month from cm.activity_month) - extract(month from cm.cohort_month))::integer as months_since_signup,
+  cm.months_since_signup,
   cm.activity_month,
   cm.cohort_size,
   coalesce(r.retained_users, 0) as retained_users,

@@ -21,7 +21,8 @@ language sql stable parallel safe as $$
     when (value like '____-__-__T__:__:__%' or value like '____-__-__ __:__:__%')
       and (value like '%Z' or value like '%z'
         or substr(value, 20) like '%+__:__' or substr(value, 20) like '%-__:__'
-        or substr(value, 20) like '%+____' or substr(value, 20) like '%-____')
+        or substr(value, 20) like '%+____' or substr(value, 20) like '%-____'
+        or substr(value, 20) like '%+__' or substr(value, 20) like '%-__')
     then case
       when current_setting('saas_pipeline.safe_casts', true) = 'on' then staging.try_timestamptz(value)
       else value::timestamptz

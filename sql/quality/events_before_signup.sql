@@ -1,5 +1,5 @@
 -- severity: warn
--- description: Users with events before their signup (their first version starts after those events).
+-- description: Users with events before their signup event (their first version starts at the earliest of them).
 with first_events as (
   select user_id, min(event_at) as first_event_at
   from core.fact_events
@@ -10,4 +10,4 @@ with first_events as (
 select f.user_id, f.first_event_at, u.signup_at
 from first_events as f
 inner join core.dim_users as u on u.user_id = f.user_id and u.version_number = 1
-where f.first_event_at < u.valid_from
+where f.first_event_at < u.signup_at

@@ -10,10 +10,12 @@ with bounds as (
     greatest((select max(d) from unnest(:dates::date[]) as d), (select max(calendar_date) from core.dim_date)) as last_date
 ),
 
+-- Integer offsets, not a timestamptz series: a series of dates would follow the session's time zone
+-- and skip or repeat a day where daylight saving starts at midnight.
 days as (
-  select day::date as calendar_date
+  select bounds.first_date + offset_days as calendar_date
   from bounds
-  cross join lateral generate_series(bounds.first_date, bounds.last_date, interval '1 day') as day
+  cross join lateral generate_series(0, bounds.last_date - bounds.first_date) as offset_days
 )
 
 select

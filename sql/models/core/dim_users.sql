@@ -1,6 +1,7 @@
 -- Rebuilds every version (SCD type 2) of each user with events on the pending dates :dates.
--- Version 1 starts at signup: the user_signed_up event, else the user's first event (producers that
--- never send sign-ups). Each subscription event that changes plan, status or billing cycle starts a
+-- The signup is the user_signed_up event, else the user's first event (producers that never send
+-- sign-ups). Version 1 starts at the signup or at any earlier event of the user, so that every event
+-- falls in a version. Each subscription event that changes plan, status or billing cycle starts a
 -- new version; a cancellation moves the user to the free plan with status cancelled.
 delete from core.dim_users
 where user_id in (select user_id from staging.events where event_date = any(:dates::date[]));
@@ -42,8 +43,9 @@ profiles as (
   select
     touched.user_id,
     coalesce(signups.event_at, first_seen.first_event_at) as signup_at,
+    least(signups.event_at, first_seen.first_event_at) as first_version_at,
     case when signups.user_id is not null then 'user_signed_up' else 'first_event' end as signup_source,
-    coalesce(nullif(signups.plan, ''), 'free') as signup_plan,
+    coalesce(lower(nullif(signups.plan, '')), 'free') as signup_plan,
     signups.email,
     signups.full_name,
     signups.company,
@@ -54,12 +56,12 @@ profiles as (
 ),
 
 states as (
-  select user_id, signup_at as changed_at, 0 as change_order, '' as event_id,
+  select user_id, first_version_at as changed_at, 0 as change_order, '' as event_id,
     signup_plan as plan, 'active' as subscription_status, null::text as billing_cycle
   from profiles
   union all
   select user_id, event_at, 1, event_id,
-    case when event_type = 'subscription_cancelled' then 'free' else plan end,
+    case when event_type = 'subscription_cancelled' then 'free' else lower(plan) end,
     case when event_type = 'subscription_cancelled' then 'cancelled' else 'active' end,
     case when event_type = 'subscription_cancelled' then null else billing_cycle end
   from lifecycle

@@ -73,7 +73,7 @@ insert into ops.pending_dates (event_date)
 select distinct event_date
 from batch_staged
 order by event_date
-on conflict (event_date) do nothing;
+on conflict (event_date) do update set marked_at = excluded.marked_at;
 
 -- 4. The shard is done: its staged rows per file, for stg_files.sql to reconcile, and its mark.
 insert into ops.staging_shard_files (batch_id, shard, file_id, staged_rows)

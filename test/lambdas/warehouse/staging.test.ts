@@ -99,7 +99,7 @@ test('every raw line is accounted for, the quality gate passes, and staging agai
 
 test('the fast and the safe timestamp casts agree on every value the fast one can take', async () => {
   const values = ['2024-04-02T10:00:00Z', '2024-04-02T10:00:00.123456Z', '2024-04-02 10:00:00+02:00', '2024-04-02T10:00:00-0530',
-    '2024-04-02T10:00:00', '2024-04-02T10:00:00+01', '2024-04-02', 'yesterday', '2024-4-2T10:00:00Z'];
+    '2024-04-02T10:00:00+01', '2024-04-02T10:00:00', '2024-04-02', 'yesterday', '2024-4-2T10:00:00Z'];
   const parse = async (safe: boolean) => {
     const client = await db.pool.connect();
     try {
@@ -113,9 +113,10 @@ test('the fast and the safe timestamp casts agree on every value the fast one ca
   };
   const fast = await parse(false);
   expect(fast).toEqual(await parse(true));
-  expect(fast.slice(0, 4).map((at: Date) => at.toISOString())).toEqual([
+  expect(fast.slice(0, 5).map((at: Date) => at.toISOString())).toEqual([
     '2024-04-02T10:00:00.000Z', '2024-04-02T10:00:00.123Z', '2024-04-02T08:00:00.000Z', '2024-04-02T15:30:00.000Z',
+    '2024-04-02T09:00:00.000Z',
   ]);
-  // No offset, an hour-only offset, no time, words, unpadded fields.
-  expect(fast.slice(4)).toEqual([null, null, null, null, null]);
+  // No offset, no time, words, unpadded fields.
+  expect(fast.slice(5)).toEqual([null, null, null, null]);
 });

@@ -1,0 +1,83 @@
+#!/usr/bin/env -S npx tsx
+/** The `saas-pipeline` CLI: picks the command and hands it its arguments. */
+import { migrate } from '../lambdas/warehouse/migrate';
+import { runGenerateCommand } from '../generator/cli';
+import { demoCommand } from '../lib/cli/demo';
+import { EXIT, type Writer } from '../lib/cli/output';
+import { resetCommand } from '../lib/cli/reset';
+import { runCommand, withDatabase } from '../lib/cli/run';
+import { statusCommand } from '../lib/cli/status';
+
+const HELP = `Usage: saas-pipeline <command> [options]
+
+Product analytics for a document-editing SaaS: events land as gzipped NDJSON, a pipeline loads
+them exactly once into PostgreSQL (raw -> staging -> core -> analytics) and checks the result.
+
+Commands:
+  demo        generate six months of events, run the pipeline, print the analytics (npm start)
+  generate    write synthetic events to a folder or an S3 bucket
+  run         load new files from the landing folder and rebuild what they touched
+  status      recent runs, step timings, file ledger, quarantine and quality results
+  migrate     create or upgrade the warehouse schema
+  reset       delete the local state folder (.saas-pipeline)
+
+"saas-pipeline <command> --help" describes each command and its exit codes.
+
+Environment:
+  DATABASE_URL        PostgreSQL to use; unset: an embedded PostgreSQL 15 in $SAAS_PIPELINE_HOME/pg
+  SAAS_PIPELINE_HOME  local state folder (default .saas-pipeline in the current directory)
+
+Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run is in
+progress, 5 database unreachable.
+`;
+
+const write: Writer = (line) => process.stdout.write(line + '\n');
+
+async function migrateCommand(argv: string[]): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) {
+    write('Usage: saas-pipeline migrate\n\nApplies the migrations in sql/migrations not yet applied.\nExit codes: 0 done, 1 failed, 5 database unreachable.');
+    return EXIT.ok;
+  }
+  return withDatabase(write, async (db) => {
+    const { applied } = await migrate(db.pool);
+    write(applied.length > 0 ? `migrate: applied ${applied.join(', ')}` : 'migrate: schema is up to date');
+    return EXIT.ok;
+  });
+}
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  demo: (argv) => demoCommand(argv, write),
+  generate: (argv) => runGenerateCommand(argv),
+  run: (argv) => runCommand(argv, write),
+  status: (argv) => statusCommand(argv, write),
+  migrate: migrateCommand,
+  reset: (argv) => resetCommand(argv, write),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') return write(HELP), EXIT.ok;
+  const command = commands[name];
+  if (!command) {
+    write(`saas-pipeline: unknown command "${name}"\n\n${HELP}`);
+    return EXIT.usage;
+  }
+  try {
+    return await command(rest);
+  } catch (error) {
+    // parseArgs rejects unknown options with a TypeError whose code says so.
+    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      write(`saas-pipeline ${name}: ${(error as Error).message}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`saas-pipeline: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(EXIT.failure);
+  },
+);

@@ -1,0 +1,58 @@
+import path from 'node:path';
+import { createPool, type Pool } from '../../lambdas/warehouse/db';
+import { startEmbeddedPostgres } from '../local/embedded-postgres';
+
+/** Where local state lives: the embedded database, the landing folder. */
+export function pipelineHome(): string {
+  return path.resolve(process.env.SAAS_PIPELINE_HOME ?? '.saas-pipeline');
+}
+
+export function landingDir(): string {
+  return path.join(pipelineHome(), 'landing');
+}
+
+export interface Database {
+  readonly pool: Pool;
+  /** `DATABASE_URL`, or where the embedded server runs, without the password. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export class DatabaseUnreachableError extends Error {}
+
+/**
+ * The PostgreSQL named by DATABASE_URL, else an embedded PostgreSQL 15 kept in the local state
+ * folder, started for this command and stopped when it ends.
+ */
+export async function openDatabase(log: (line: string) => void): Promise<Database> {
+  const url = process.env.DATABASE_URL;
+  if (url) {
+    const pool = createPool(url, 6);
+    const description = redact(url);
+    await pool.query('select 1').catch((error: Error) => {
+      throw new DatabaseUnreachableError(`Cannot reach DATABASE_URL (${description}): ${error.message}. Is the server running and the URL right?`);
+    });
+    return { pool, description, close: () => pool.end() };
+  }
+  const started = Date.now();
+  const dataDir = path.join(pipelineHome(), 'pg');
+  const server = await startEmbeddedPostgres({ dataDir }).catch((error: Error) => {
+    throw new DatabaseUnreachableError(
+      `Could not start the embedded PostgreSQL in ${dataDir}: ${error.message}. Set DATABASE_URL to use a server of your own, or run "saas-pipeline reset" if the folder is damaged.`,
+    );
+  });
+  const pool = createPool(server.url, 6);
+  log(`embedded PostgreSQL 15 ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${path.relative(process.cwd(), dataDir) || dataDir})`);
+  return {
+    pool,
+    description: `embedded PostgreSQL in ${dataDir}`,
+    async close() {
+      await pool.end();
+      await server.stop();
+    },
+  };
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

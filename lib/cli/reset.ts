@@ -1,0 +1,31 @@
+import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import { pipelineHome } from './environment';
+import { EXIT, type Writer } from './output';
+
+export const RESET_HELP = `Usage: saas-pipeline reset [--yes]
+
+Deletes the local state folder ($SAAS_PIPELINE_HOME, default .saas-pipeline): the embedded
+database and the landing folder. Asks first unless --yes. A database named by DATABASE_URL is
+not touched.
+
+Exit codes: 0 deleted or nothing to delete, 1 failed, 2 not confirmed.
+`;
+
+export async function resetCommand(argv: string[], write: Writer): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) return write(RESET_HELP), EXIT.ok;
+  const home = pipelineHome();
+  if (!argv.includes('--yes')) {
+    if (!process.stdin.isTTY) {
+      write(`reset: refusing to delete ${home} without --yes (no terminal to ask on)`);
+      return EXIT.usage;
+    }
+    const prompt = createInterface({ input: process.stdin, output: process.stderr });
+    const answer = await prompt.question(`Delete ${home} (embedded database and landing files)? [y/N] `);
+    prompt.close();
+    if (!/^y(es)?$/i.test(answer.trim())) return write('reset: nothing deleted'), EXIT.usage;
+  }
+  await rm(home, { recursive: true, force: true });
+  write(`reset: deleted ${home}`);
+  return EXIT.ok;
+}
