@@ -101,7 +101,11 @@ async function bareCopySeconds(files: string[]): Promise<number> {
     await client.query('create table bare (payload jsonb)');
     await client.end();
     const started = performance.now();
-    await run('psql', [url, '-qc', `\\copy bare from stdin (format csv, quote e'\\x01', delimiter e'\\x02')`], files);
+    await run(
+      'psql',
+      [url, '-qc', `\\copy bare from stdin (format csv, quote e'\\x01', delimiter e'\\x02')`],
+      files,
+    );
     return (performance.now() - started) / 1000;
   });
 }
@@ -133,11 +137,15 @@ async function main(): Promise<void> {
     const pool = createPool(url, 6);
     try {
       const result = await pipelineSeconds(pool, historyDir, files, (e) => {
-        if (e.status === 'succeeded') steps.push(`  ${e.step.padEnd(34)} ${String(e.rows ?? '').padStart(10)} rows ${((e.durationMs ?? 0) / 1000).toFixed(2).padStart(7)} s`);
+        if (e.status === 'succeeded')
+          steps.push(
+            `  ${e.step.padEnd(34)} ${String(e.rows ?? '').padStart(10)} rows ${((e.durationMs ?? 0) / 1000).toFixed(2).padStart(7)} s`,
+          );
       });
       // 2. New days on six months of history...
       const onHistory: number[] = [];
-      for (const file of newDayFiles) onHistory.push((await pipelineSeconds(pool, newDaysDir, [file])).seconds);
+      for (const file of newDayFiles)
+        onHistory.push((await pipelineSeconds(pool, newDaysDir, [file])).seconds);
       return { ...result, onHistory };
     } finally {
       await pool.end();
@@ -161,13 +169,23 @@ async function main(): Promise<void> {
 
   const events = whole.summary.files.reduce((n, f) => n + f.rows, 0);
   console.log(`history: ${files.length} files, ${events} events (${FROM}..${lastDay}, seed ${SEED})`);
-  console.log(`bare psql \\copy into jsonb:      ${bare.toFixed(2)} s  (${Math.round(events / bare)} events/s)`);
-  console.log(`whole pipeline, files->analytics: ${whole.seconds.toFixed(2)} s  (${Math.round(events / whole.seconds)} events/s)`);
+  console.log(
+    `bare psql \\copy into jsonb:      ${bare.toFixed(2)} s  (${Math.round(events / bare)} events/s)`,
+  );
+  console.log(
+    `whole pipeline, files->analytics: ${whole.seconds.toFixed(2)} s  (${Math.round(events / whole.seconds)} events/s)`,
+  );
   console.log(steps.join('\n'));
   console.log(`ratio pipeline / bare copy:       ${(whole.seconds / bare).toFixed(2)}x  (goal <= 4x)`);
-  console.log(`one new day on empty warehouse:   ${onEmpty.map((s) => s.toFixed(3)).join(', ')} s (median ${median(onEmpty).toFixed(3)})`);
-  console.log(`one new day on ${HISTORY_DAYS} days history:  ${whole.onHistory.map((s) => s.toFixed(3)).join(', ')} s (median ${median(whole.onHistory).toFixed(3)})`);
-  console.log(`ratio history / empty:            ${(median(whole.onHistory) / median(onEmpty)).toFixed(2)}x  (goal <= 1.5x)`);
+  console.log(
+    `one new day on empty warehouse:   ${onEmpty.map((s) => s.toFixed(3)).join(', ')} s (median ${median(onEmpty).toFixed(3)})`,
+  );
+  console.log(
+    `one new day on ${HISTORY_DAYS} days history:  ${whole.onHistory.map((s) => s.toFixed(3)).join(', ')} s (median ${median(whole.onHistory).toFixed(3)})`,
+  );
+  console.log(
+    `ratio history / empty:            ${(median(whole.onHistory) / median(onEmpty)).toFixed(2)}x  (goal <= 1.5x)`,
+  );
 }
 
 main().catch((error) => {

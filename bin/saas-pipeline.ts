@@ -35,7 +35,9 @@ const write: Writer = (line) => process.stdout.write(line + '\n');
 
 async function migrateCommand(argv: string[]): Promise<number> {
   if (argv.includes('-h') || argv.includes('--help')) {
-    write('Usage: saas-pipeline migrate\n\nApplies the migrations in sql/migrations not yet applied.\nExit codes: 0 done, 1 failed, 5 database unreachable.');
+    write(
+      'Usage: saas-pipeline migrate\n\nApplies the migrations in sql/migrations not yet applied.\nExit codes: 0 done, 1 failed, 5 database unreachable.',
+    );
     return EXIT.ok;
   }
   return withDatabase(write, async (db) => {
@@ -56,7 +58,8 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') return write(HELP), EXIT.ok;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help')
+    return (write(HELP), EXIT.ok);
   const command = commands[name];
   if (!command) {
     write(`saas-pipeline: unknown command "${name}"\n\n${HELP}`);

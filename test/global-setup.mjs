@@ -22,7 +22,10 @@ async function reachable(url) {
 export default async function globalSetup() {
   const given = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (given) {
-    if (!(await reachable(given))) throw new Error(`TEST_DATABASE_URL/DATABASE_URL does not answer: ${given.replace(/:[^:@/]+@/, ':***@')}`);
+    if (!(await reachable(given)))
+      throw new Error(
+        `TEST_DATABASE_URL/DATABASE_URL does not answer: ${given.replace(/:[^:@/]+@/, ':***@')}`,
+      );
     process.env.TEST_ADMIN_DATABASE_URL = given;
     return;
   }

@@ -15,7 +15,10 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
  * Fixes the logical date A that every view is computed as of: the one given, else the latest day
  * with events. Returns null when the warehouse has no events and no date was given.
  */
-export async function setAnalyticsAsOf(pool: Pool, options: { asOf?: string; runId?: string } = {}): Promise<string | null> {
+export async function setAnalyticsAsOf(
+  pool: Pool,
+  options: { asOf?: string; runId?: string } = {},
+): Promise<string | null> {
   if (options.asOf !== undefined && !ISO_DATE.test(options.asOf)) {
     throw new Error(`as-of date must look like 2024-06-30, got ${JSON.stringify(options.asOf)}`);
   }
@@ -32,7 +35,10 @@ export async function setAnalyticsAsOf(pool: Pool, options: { asOf?: string; run
 }
 
 /** CONCURRENTLY: readers keep seeing the previous rows while the new ones are computed. */
-export async function refreshAnalyticsView(pool: Pool, view: AnalyticsView): Promise<{ view: AnalyticsView; rows: number }> {
+export async function refreshAnalyticsView(
+  pool: Pool,
+  view: AnalyticsView,
+): Promise<{ view: AnalyticsView; rows: number }> {
   if (!ANALYTICS_VIEWS.includes(view)) throw new Error(`Unknown analytics view: ${String(view)}`);
   await pool.query(`refresh materialized view concurrently analytics.${view}`);
   const count = await pool.query<{ n: number }>(`select count(*)::integer as n from analytics.${view}`);

@@ -32,7 +32,9 @@ export class IngestError extends Error {
     readonly key: string,
     cause: unknown,
   ) {
-    super(`Loading ${key} failed, nothing of it was kept: ${(cause as Error).message ?? String(cause)}`, { cause });
+    super(`Loading ${key} failed, nothing of it was kept: ${(cause as Error).message ?? String(cause)}`, {
+      cause,
+    });
     this.name = 'IngestError';
   }
 }
@@ -52,7 +54,16 @@ export async function ingestFile(pool: Pool, source: IngestSource): Promise<Inge
       await client.query('rollback');
       source.body.destroy();
       const fileId = await existingFileId(client, source);
-      return { fileId, key: source.key, status: 'skipped', lines: 0, rows: 0, invalidLines: 0, blankLines: 0, durationMs: Date.now() - started };
+      return {
+        fileId,
+        key: source.key,
+        status: 'skipped',
+        lines: 0,
+        rows: 0,
+        invalidLines: 0,
+        blankLines: 0,
+        durationMs: Date.now() - started,
+      };
     }
     const converter = new NdjsonToCopyRows(claimed);
     await copyRows(client, source.body, converter);
@@ -113,19 +124,30 @@ async function existingFileId(client: PoolClient, source: IngestSource): Promise
 async function copyRows(client: PoolClient, body: Readable, converter: NdjsonToCopyRows): Promise<void> {
   const first = await peekFirstChunk(body);
   const gzipped = first !== null && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-  const copy = client.query(copyFrom(`copy raw.events (file_id, line_number, payload) from stdin ${COPY_OPTIONS}`));
+  const copy = client.query(
+    copyFrom(`copy raw.events (file_id, line_number, payload) from stdin ${COPY_OPTIONS}`),
+  );
   if (gzipped) await pipeline(body, createGunzip(), converter, copy);
   else await pipeline(body, converter, copy);
 }
 
-async function insertInvalidLines(client: PoolClient, fileId: number, lines: readonly InvalidLine[]): Promise<void> {
+async function insertInvalidLines(
+  client: PoolClient,
+  fileId: number,
+  lines: readonly InvalidLine[],
+): Promise<void> {
   const batchSize = 5000;
   for (let start = 0; start < lines.length; start += batchSize) {
     const batch = lines.slice(start, start + batchSize);
     await client.query(
       `insert into raw.invalid_lines (file_id, line_number, line, error)
        select $1, * from unnest($2::integer[], $3::text[], $4::text[])`,
-      [fileId, batch.map((l) => l.lineNumber), batch.map((l) => l.line.replace(/\u0000/g, '\ufffd')), batch.map((l) => l.error)],
+      [
+        fileId,
+        batch.map((l) => l.lineNumber),
+        batch.map((l) => l.line.replaceAll('\u0000', '\ufffd')),
+        batch.map((l) => l.error),
+      ],
     );
   }
 }
@@ -137,7 +159,13 @@ async function recordFailure(pool: Pool, source: IngestSource, error: unknown): 
      on conflict (bucket, object_key, etag) do update
        set status = 'failed', error = excluded.error, attempts = raw.files.attempts + 1
        where raw.files.status in ('loading', 'failed')`,
-    [source.bucket, source.key, source.etag, source.sizeBytes ?? null, String((error as Error).message ?? error)],
+    [
+      source.bucket,
+      source.key,
+      source.etag,
+      source.sizeBytes ?? null,
+      String((error as Error).message ?? error),
+    ],
   );
 }
 

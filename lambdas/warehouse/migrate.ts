@@ -56,7 +56,9 @@ export async function migrate(pool: Pool): Promise<{ applied: string[] }> {
       const checksum = recorded.get(migration.version);
       if (checksum === migration.checksum) continue;
       if (checksum !== undefined) {
-        throw new Error(`Migration ${migration.file} was changed after it was applied; add a new migration instead`);
+        throw new Error(
+          `Migration ${migration.file} was changed after it was applied; add a new migration instead`,
+        );
       }
       try {
         await client.query(readSql(`migrations/${migration.file}`));

@@ -95,13 +95,19 @@ export function jsonProblem(line: string): string | null {
   return null;
 }
 
-const UNSUPPORTED_IN_JSONB = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function unsupportedInJsonb(text: string): boolean {
+  return text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
+}
 
 function hasJsonbIncompatibleString(value: unknown): boolean {
-  if (typeof value === 'string') return UNSUPPORTED_IN_JSONB.test(value);
+  if (typeof value === 'string') return unsupportedInJsonb(value);
   if (Array.isArray(value)) return value.some(hasJsonbIncompatibleString);
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(([key, item]) => UNSUPPORTED_IN_JSONB.test(key) || hasJsonbIncompatibleString(item));
+    return Object.entries(value).some(
+      ([key, item]) => unsupportedInJsonb(key) || hasJsonbIncompatibleString(item),
+    );
   }
   return false;
 }

@@ -4,7 +4,15 @@ import { type IngestResult, type IngestSource, ingestFile } from './ingest';
 import { migrate } from './migrate';
 import { assertQualityGate, type QualityPhase, type QualityResult, runQualityChecks } from './quality';
 import { clearPendingDates, finishRun, recordStep, snapshotPendingDates, startRun } from './runs';
-import { allSettledOrThrow, buildCoreModel, CORE_MODEL_GROUPS, DATE_SHARDED_MODELS, type ModelResult, type StageResult, stageLoadedFiles } from './transform';
+import {
+  allSettledOrThrow,
+  buildCoreModel,
+  CORE_MODEL_GROUPS,
+  DATE_SHARDED_MODELS,
+  type ModelResult,
+  type StageResult,
+  stageLoadedFiles,
+} from './transform';
 
 export interface StepEvent {
   readonly step: string;
@@ -42,10 +50,17 @@ export interface WarehouseRunSummary {
  * analytics, quality gate. The state machine runs these same steps as separate Lambda tasks; this
  * in-process sequence serves the tests, the benchmark and the CLI's direct mode.
  */
-export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}): Promise<WarehouseRunSummary> {
+export async function runWarehouse(
+  pool: Pool,
+  options: WarehouseRunOptions = {},
+): Promise<WarehouseRunSummary> {
   const started = Date.now();
   await migrate(pool);
-  const runId = await startRun(pool, { runId: options.runId, logicalDate: options.asOf, trigger: options.trigger });
+  const runId = await startRun(pool, {
+    runId: options.runId,
+    logicalDate: options.asOf,
+    trigger: options.trigger,
+  });
   const notify = options.onStep ?? (() => undefined);
   const step = async <T>(name: string, work: () => Promise<T>, rowsOf: (result: T) => number): Promise<T> => {
     notify({ step: name, status: 'started' });
@@ -55,10 +70,20 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
         const result = await work();
         return { rowCount: rowsOf(result), details: result, result };
       });
-      notify({ step: name, status: 'succeeded', rows: wrapped.rowCount, durationMs: Date.now() - stepStarted });
+      notify({
+        step: name,
+        status: 'succeeded',
+        rows: wrapped.rowCount,
+        durationMs: Date.now() - stepStarted,
+      });
       return wrapped.result;
     } catch (error) {
-      notify({ step: name, status: 'failed', durationMs: Date.now() - stepStarted, error: (error as Error).message });
+      notify({
+        step: name,
+        status: 'failed',
+        durationMs: Date.now() - stepStarted,
+        error: (error as Error).message,
+      });
       throw error;
     }
   };
@@ -66,9 +91,17 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
   let asOf: string | null = null;
   try {
     const files = options.sources
-      ? await step('load_files', () => loadAll(pool, options.sources as Iterable<IngestSource>, options), (r) => sumRows(r))
+      ? await step(
+          'load_files',
+          () => loadAll(pool, options.sources as Iterable<IngestSource>, options),
+          (r) => sumRows(r),
+        )
       : [];
-    const staging = await step('stage_events', () => stageLoadedFiles(pool), (r) => r.staged);
+    const staging = await step(
+      'stage_events',
+      () => stageLoadedFiles(pool),
+      (r) => r.staged,
+    );
     const pending = await snapshotPendingDates(pool);
     const models: ModelResult[] = [];
     for (const group of CORE_MODEL_GROUPS) {
@@ -79,7 +112,11 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
       });
       const built = await allSettledOrThrow(
         parts.map(({ model, shard, shardCount }) =>
-          step(shardCount > 1 ? `build_${model}_${shard}` : `build_${model}`, () => buildCoreModel(pool, model, { shard, shardCount }), (r) => r.rows),
+          step(
+            shardCount > 1 ? `build_${model}_${shard}` : `build_${model}`,
+            () => buildCoreModel(pool, model, { shard, shardCount }),
+            (r) => r.rows,
+          ),
         ),
       );
       models.push(...mergeShards(built));
@@ -92,9 +129,19 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
     };
     // The core is checked before the views are refreshed: a failing run publishes nothing new.
     const coreQuality = await step('quality_gate_core', gate('core'), (r) => r.length);
-    asOf = await step('set_as_of', () => setAnalyticsAsOf(pool, { asOf: options.asOf, runId }), () => 0);
+    asOf = await step(
+      'set_as_of',
+      () => setAnalyticsAsOf(pool, { asOf: options.asOf, runId }),
+      () => 0,
+    );
     const views = await allSettledOrThrow(
-      ANALYTICS_VIEWS.map((view) => step(`refresh_${view}`, () => refreshAnalyticsView(pool, view), (r) => r.rows)),
+      ANALYTICS_VIEWS.map((view) =>
+        step(
+          `refresh_${view}`,
+          () => refreshAnalyticsView(pool, view),
+          (r) => r.rows,
+        ),
+      ),
     );
     const analyticsQuality = await step('quality_gate_analytics', gate('analytics'), (r) => r.length);
     const quality = [...coreQuality, ...analyticsQuality];
@@ -102,7 +149,9 @@ export async function runWarehouse(pool: Pool, options: WarehouseRunOptions = {}
     await finishRun(pool, runId, { status: 'succeeded', asOf });
     return { runId, asOf, files, staging, models, views, quality, durationMs: Date.now() - started };
   } catch (error) {
-    await finishRun(pool, runId, { status: 'failed', asOf, error: (error as Error).message }).catch(() => undefined);
+    await finishRun(pool, runId, { status: 'failed', asOf, error: (error as Error).message }).catch(
+      () => undefined,
+    );
     throw error;
   }
 }
@@ -113,9 +162,11 @@ async function loadAll(
   options: WarehouseRunOptions,
 ): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
-  const iterator = (Symbol.asyncIterator in sources ? sources[Symbol.asyncIterator]() : (sources as Iterable<IngestSource>)[Symbol.iterator]()) as
-    | AsyncIterator<IngestSource>
-    | Iterator<IngestSource>;
+  const iterator = (
+    Symbol.asyncIterator in sources
+      ? sources[Symbol.asyncIterator]()
+      : (sources as Iterable<IngestSource>)[Symbol.iterator]()
+  ) as AsyncIterator<IngestSource> | Iterator<IngestSource>;
   // Two COPY streams keep the server busy on both cores; more only contend.
   const worker = async (): Promise<void> => {
     for (;;) {
@@ -134,7 +185,12 @@ function mergeShards(results: ModelResult[]): ModelResult[] {
   const byModel = new Map<string, ModelResult>();
   for (const result of results) {
     const seen = byModel.get(result.model);
-    byModel.set(result.model, seen ? { model: result.model, dates: seen.dates + result.dates, rows: seen.rows + result.rows } : result);
+    byModel.set(
+      result.model,
+      seen
+        ? { model: result.model, dates: seen.dates + result.dates, rows: seen.rows + result.rows }
+        : result,
+    );
   }
   return [...byModel.values()];
 }

@@ -16,7 +16,9 @@ export interface StartRunOptions {
 
 /** Records a new running run. At most one run is running (a unique index), so a second start fails clearly. */
 export async function startRun(pool: Pool, options: StartRunOptions = {}): Promise<string> {
-  const runId = options.runId ?? `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  const runId =
+    options.runId ??
+    `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
   try {
     await pool.query(
       `insert into ops.runs (run_id, logical_date, status, trigger) values ($1, $2, 'running', $3)`,
@@ -24,7 +26,9 @@ export async function startRun(pool: Pool, options: StartRunOptions = {}): Promi
     );
   } catch (error) {
     if ((error as { code?: string }).code !== '23505') throw error;
-    const running = await pool.query<{ run_id: string }>(`select run_id from ops.runs where status = 'running'`);
+    const running = await pool.query<{ run_id: string }>(
+      `select run_id from ops.runs where status = 'running'`,
+    );
     throw new RunInProgressError(running.rows[0]?.run_id ?? 'unknown');
   }
   return runId;
@@ -47,10 +51,10 @@ export async function finishRun(
  * after the run read them (then its newer events still wait for the next run).
  */
 export async function clearPendingDates(pool: Pool, pending: PendingDates): Promise<number> {
-  const result = await pool.query('delete from ops.pending_dates where event_date = any($1::date[]) and marked_at <= $2', [
-    pending.dates,
-    pending.readAt,
-  ]);
+  const result = await pool.query(
+    'delete from ops.pending_dates where event_date = any($1::date[]) and marked_at <= $2',
+    [pending.dates, pending.readAt],
+  );
   return result.rowCount ?? 0;
 }
 
@@ -72,7 +76,12 @@ export interface StepRecord {
 }
 
 /** Runs one step and records its outcome, rows and duration under the run, whether it succeeds or fails. */
-export async function recordStep<T extends StepRecord>(pool: Pool, runId: string, stepName: string, work: () => Promise<T>): Promise<T> {
+export async function recordStep<T extends StepRecord>(
+  pool: Pool,
+  runId: string,
+  stepName: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const startedAt = new Date();
   const save = (status: 'succeeded' | 'failed', record: StepRecord, error?: string): Promise<unknown> =>
     pool.query(
@@ -81,7 +90,16 @@ export async function recordStep<T extends StepRecord>(pool: Pool, runId: string
        on conflict (run_id, step_name) do update set status = excluded.status, row_count = excluded.row_count,
          details = excluded.details, started_at = excluded.started_at, finished_at = excluded.finished_at,
          duration_ms = excluded.duration_ms, error = excluded.error`,
-      [runId, stepName, status, record.rowCount ?? null, JSON.stringify(record.details ?? null), startedAt, Date.now() - startedAt.getTime(), error ?? null],
+      [
+        runId,
+        stepName,
+        status,
+        record.rowCount ?? null,
+        JSON.stringify(record.details ?? null),
+        startedAt,
+        Date.now() - startedAt.getTime(),
+        error ?? null,
+      ],
     );
   try {
     const result = await work();

@@ -42,17 +42,23 @@ export type SqlParams = Readonly<Record<string, unknown>>;
 export function bindNamed(statement: string, params: SqlParams): { text: string; values: unknown[] } {
   const names: string[] = [];
   // Comments may mention a parameter by name; they are dropped rather than bound.
-  const text = statement.replace(/--[^\n]*/g, '').replace(/(?<![:\w]):([a-z_][a-z0-9_]*)/g, (_match, name: string) => {
-    if (!(name in params)) throw new Error(`SQL parameter :${name} has no value`);
-    let index = names.indexOf(name);
-    if (index < 0) index = names.push(name) - 1;
-    return `$${index + 1}`;
-  });
+  const text = statement
+    .replace(/--[^\n]*/g, '')
+    .replace(/(?<![:\w]):([a-z_][a-z0-9_]*)/g, (_match, name: string) => {
+      if (!(name in params)) throw new Error(`SQL parameter :${name} has no value`);
+      let index = names.indexOf(name);
+      if (index < 0) index = names.push(name) - 1;
+      return `$${index + 1}`;
+    });
   return { text, values: names.map((name) => params[name]) };
 }
 
 /** Runs each statement of a `sql/` file in order and returns their results. */
-export async function runSqlFile(db: Queryable, relativePath: string, params: SqlParams = {}): Promise<QueryResult[]> {
+export async function runSqlFile(
+  db: Queryable,
+  relativePath: string,
+  params: SqlParams = {},
+): Promise<QueryResult[]> {
   const results: QueryResult[] = [];
   for (const statement of splitStatements(readSql(relativePath))) {
     const { text, values } = bindNamed(statement, params);

@@ -49,10 +49,19 @@ export const DEFAULT_STAGING_SHARDS = 2;
 export async function stageLoadedFiles(pool: Pool, options: { shards?: number } = {}): Promise<StageResult> {
   const batch = await claimStagingBatch(pool, options.shards ?? DEFAULT_STAGING_SHARDS);
   if (batch === null) {
-    return { files: 0, staged: 0, quarantined: 0, duplicates: 0, pendingDates: await countPendingDates(pool), fileIds: [] };
+    return {
+      files: 0,
+      staged: 0,
+      quarantined: 0,
+      duplicates: 0,
+      pendingDates: await countPendingDates(pool),
+      fileIds: [],
+    };
   }
   await refreshRawStatistics(pool, batch);
-  await allSettledOrThrow(Array.from({ length: batch.shardCount }, (_, shard) => stageShard(pool, batch, shard)));
+  await allSettledOrThrow(
+    Array.from({ length: batch.shardCount }, (_, shard) => stageShard(pool, batch, shard)),
+  );
   return finishStagingBatch(pool, batch);
 }
 
@@ -69,7 +78,8 @@ async function refreshRawStatistics(pool: Pool, batch: StagingBatch): Promise<vo
 
 /** The unfinished batch if there is one (an earlier attempt failed), else a new one of every loaded file; null when nothing waits. */
 export async function claimStagingBatch(pool: Pool, shardCount: number): Promise<StagingBatch | null> {
-  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64) throw new Error(`shards must be 1..64, got ${shardCount}`);
+  if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 64)
+    throw new Error(`shards must be 1..64, got ${shardCount}`);
   // Index the block ranges that loading added, or every shard would read all of raw.events to find them.
   await pool.query(`select brin_summarize_new_values('raw.events_file_id_brin')`);
   return withTransaction(pool, async (client) => {
@@ -105,7 +115,10 @@ export async function claimStagingBatch(pool: Pool, shardCount: number): Promise
 export async function stageShard(pool: Pool, batch: StagingBatch, shard: number): Promise<void> {
   await withTransaction(pool, async (client) => {
     await prepareBulkTransaction(client, `staging:${batch.batchId}:${shard}`);
-    const done = await client.query('select 1 from ops.staging_shards where batch_id = $1 and shard = $2', [batch.batchId, shard]);
+    const done = await client.query('select 1 from ops.staging_shards where batch_id = $1 and shard = $2', [
+      batch.batchId,
+      shard,
+    ]);
     if (done.rowCount) return;
     await stageWithSafeCastsIfNeeded(client, {
       file_ids: batch.fileIds,
@@ -127,10 +140,18 @@ export async function stageShard(pool: Pool, batch: StagingBatch, shard: number)
 export async function finishStagingBatch(pool: Pool, batch: StagingBatch): Promise<StageResult> {
   return withTransaction(pool, async (client) => {
     await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:staging'))`);
-    const shards = await client.query<{ n: number }>('select count(*)::integer as n from ops.staging_shards where batch_id = $1', [batch.batchId]);
-    if ((shards.rows[0]?.n ?? 0) < batch.shardCount) throw new Error(`Staging batch ${batch.batchId} has unfinished shards`);
+    const shards = await client.query<{ n: number }>(
+      'select count(*)::integer as n from ops.staging_shards where batch_id = $1',
+      [batch.batchId],
+    );
+    if ((shards.rows[0]?.n ?? 0) < batch.shardCount)
+      throw new Error(`Staging batch ${batch.batchId} has unfinished shards`);
     const [result] = await runSqlFile(client, 'models/staging/stg_files.sql', { batch_id: batch.batchId });
-    const rows = (result?.rows ?? []) as { staged_rows: number; quarantined_rows: number; duplicate_rows: number }[];
+    const rows = (result?.rows ?? []) as {
+      staged_rows: number;
+      quarantined_rows: number;
+      duplicate_rows: number;
+    }[];
     return {
       files: batch.fileIds.length,
       staged: sum(rows.map((row) => row.staged_rows)),
@@ -168,13 +189,18 @@ async function analyzeIfMuchChanged(client: PoolClient, table: string, rowsWritt
   if (rowsWritten === 0) return;
   // Two concurrent ANALYZEs of one table fail ("tuple concurrently updated"): parallel shards take turns.
   await client.query(`select pg_advisory_xact_lock(hashtext($1))`, [`saas-pipeline:analyze:${table}`]);
-  const { rows } = await client.query<{ estimate: number }>(`select reltuples::float8 as estimate from pg_class where oid = $1::regclass`, [table]);
+  const { rows } = await client.query<{ estimate: number }>(
+    `select reltuples::float8 as estimate from pg_class where oid = $1::regclass`,
+    [table],
+  );
   const estimate = rows[0]?.estimate ?? -1;
   if (estimate < 0 || rowsWritten >= 0.1 * estimate) await client.query(`analyze ${table}`);
 }
 
 export async function readPendingDates(db: Pick<Pool, 'query'>): Promise<string[]> {
-  const result = await db.query<{ event_date: string }>('select event_date from ops.pending_dates order by event_date');
+  const result = await db.query<{ event_date: string }>(
+    'select event_date from ops.pending_dates order by event_date',
+  );
   return result.rows.map((row) => row.event_date);
 }
 
@@ -195,7 +221,11 @@ export interface ModelResult {
  * dates into shards built in parallel. The others rebuild rows keyed by user or document, which the
  * dates of two shards would share.
  */
-export const DATE_SHARDED_MODELS: readonly CoreModel[] = ['fact_events', 'fact_daily_user_activity', 'fact_daily_user_features'];
+export const DATE_SHARDED_MODELS: readonly CoreModel[] = [
+  'fact_events',
+  'fact_daily_user_activity',
+  'fact_daily_user_features',
+];
 
 export interface ModelShard {
   readonly shard: number;
@@ -206,9 +236,14 @@ export interface ModelShard {
  * Rebuilds one core model for the pending dates (or one shard of them), in one transaction: readers
  * see the old rows or the new, never half.
  */
-export async function buildCoreModel(pool: Pool, model: CoreModel, part: ModelShard = { shard: 0, shardCount: 1 }): Promise<ModelResult> {
+export async function buildCoreModel(
+  pool: Pool,
+  model: CoreModel,
+  part: ModelShard = { shard: 0, shardCount: 1 },
+): Promise<ModelResult> {
   if (!CORE_MODELS.includes(model)) throw new Error(`Unknown core model: ${String(model)}`);
-  if (part.shardCount > 1 && !DATE_SHARDED_MODELS.includes(model)) throw new Error(`${model} cannot be built in shards`);
+  if (part.shardCount > 1 && !DATE_SHARDED_MODELS.includes(model))
+    throw new Error(`${model} cannot be built in shards`);
   return withTransaction(pool, async (client) => {
     await prepareBulkTransaction(client, `model:${model}:${part.shard}/${part.shardCount}`);
     const dates = (await readPendingDates(client)).filter((_, i) => i % part.shardCount === part.shard);

@@ -17,8 +17,11 @@ Exit codes: as for "saas-pipeline run".
 `;
 
 export async function demoCommand(argv: string[], write: Writer): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return write(DEMO_HELP), EXIT.ok;
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return (write(DEMO_HELP), EXIT.ok);
   const landing = landingDir();
   if ((await listLandedFiles(landing)).length === 0) {
     write(`demo: generating six months of events into ${landing}`);
@@ -28,7 +31,9 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
   return withDatabase(write, async (db) => {
     await runOnce(db, { asOf: values['as-of'], landing }, write);
     await printAnalyticsSummary(db.pool, write);
-    write('\nNext: "saas-pipeline status" for runs, files, quarantine and quality results; "saas-pipeline --help" for the rest.');
+    write(
+      '\nNext: "saas-pipeline status" for runs, files, quarantine and quality results; "saas-pipeline --help" for the rest.',
+    );
     return EXIT.ok;
   });
 }

@@ -30,7 +30,9 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
     const pool = createPool(url, 6);
     const description = redact(url);
     await pool.query('select 1').catch((error: Error) => {
-      throw new DatabaseUnreachableError(`Cannot reach DATABASE_URL (${description}): ${error.message}. Is the server running and the URL right?`);
+      throw new DatabaseUnreachableError(
+        `Cannot reach DATABASE_URL (${description}): ${error.message}. Is the server running and the URL right?`,
+      );
     });
     return { pool, description, close: () => pool.end() };
   }
@@ -42,7 +44,9 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
     );
   });
   const pool = createPool(server.url, 6);
-  log(`embedded PostgreSQL 15 ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${path.relative(process.cwd(), dataDir) || dataDir})`);
+  log(
+    `embedded PostgreSQL 15 ready in ${((Date.now() - started) / 1000).toFixed(1)} s (${path.relative(process.cwd(), dataDir) || dataDir})`,
+  );
   return {
     pool,
     description: `embedded PostgreSQL in ${dataDir}`,

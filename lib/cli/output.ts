@@ -26,7 +26,11 @@ export function table(rows: readonly Record<string, unknown>[], columns?: readon
   const widths = keys.map((key, i) => Math.max(key.length, ...cells.map((line) => (line[i] ?? '').length)));
   const numeric = keys.map((_, i) => cells.every((line) => /^-?[\d,.]+%?$|^-$/.test(line[i] ?? '')));
   const render = (values: string[]) =>
-    '  ' + values.map((value, i) => (numeric[i] ? value.padStart(widths[i] ?? 0) : value.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+    '  ' +
+    values
+      .map((value, i) => (numeric[i] ? value.padStart(widths[i] ?? 0) : value.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [render([...keys]), render(widths.map((w) => '-'.repeat(w))), ...cells.map(render)].join('\n');
 }
 

@@ -13,7 +13,7 @@ Exit codes: 0 deleted or nothing to delete, 1 failed, 2 not confirmed.
 `;
 
 export async function resetCommand(argv: string[], write: Writer): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) return write(RESET_HELP), EXIT.ok;
+  if (argv.includes('-h') || argv.includes('--help')) return (write(RESET_HELP), EXIT.ok);
   const home = pipelineHome();
   if (!argv.includes('--yes')) {
     if (!process.stdin.isTTY) {
@@ -23,7 +23,7 @@ export async function resetCommand(argv: string[], write: Writer): Promise<numbe
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
     const answer = await prompt.question(`Delete ${home} (embedded database and landing files)? [y/N] `);
     prompt.close();
-    if (!/^y(es)?$/i.test(answer.trim())) return write('reset: nothing deleted'), EXIT.usage;
+    if (!/^y(es)?$/i.test(answer.trim())) return (write('reset: nothing deleted'), EXIT.usage);
   }
   await rm(home, { recursive: true, force: true });
   write(`reset: deleted ${home}`);

@@ -28,9 +28,13 @@ Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed,
 export async function runCommand(argv: string[], write: Writer): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'as-of': { type: 'string' }, landing: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'as-of': { type: 'string' },
+      landing: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
-  if (values.help) return write(RUN_HELP), EXIT.ok;
+  if (values.help) return (write(RUN_HELP), EXIT.ok);
   const asOf = values['as-of'];
   if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) {
     write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
@@ -52,7 +56,9 @@ export async function withDatabase(write: Writer, work: (db: Database) => Promis
     write(`\nerror: ${(error as Error).message}`);
     if (error instanceof DatabaseUnreachableError) return EXIT.databaseUnreachable;
     if (error instanceof QualityGateError) {
-      write('The failing checks and their sample rows are in ops.quality_results; "saas-pipeline status" lists them.');
+      write(
+        'The failing checks and their sample rows are in ops.quality_results; "saas-pipeline status" lists them.',
+      );
       return EXIT.qualityGate;
     }
     if (error instanceof RunInProgressError) return EXIT.runInProgress;
@@ -62,7 +68,11 @@ export async function withDatabase(write: Writer, work: (db: Database) => Promis
   }
 }
 
-export async function runOnce(db: Database, options: { asOf?: string; landing: string }, write: Writer): Promise<WarehouseRunSummary> {
+export async function runOnce(
+  db: Database,
+  options: { asOf?: string; landing: string },
+  write: Writer,
+): Promise<WarehouseRunSummary> {
   const files = await listLandedFiles(options.landing);
   write(`run: ${files.length} files in ${options.landing}; database: ${db.description}`);
   const progress = createProgress({ total: files.length, unit: 'files', label: 'load_files' });
@@ -79,11 +89,16 @@ export async function runOnce(db: Database, options: { asOf?: string; landing: s
       progress.update(++done, `${formatCount(rows)} rows`);
     },
     onStep: (event) => {
-      if (event.step === 'load_files' && event.status !== 'started') progress.finish(`${formatCount(rows)} rows`);
+      if (event.step === 'load_files' && event.status !== 'started')
+        progress.finish(`${formatCount(rows)} rows`);
       if (event.status === 'succeeded') {
-        write(`  ok    ${event.step.padEnd(34)} ${formatCount(event.rows).padStart(11)} rows ${seconds(event.durationMs ?? 0).padStart(9)}`);
+        write(
+          `  ok    ${event.step.padEnd(34)} ${formatCount(event.rows).padStart(11)} rows ${seconds(event.durationMs ?? 0).padStart(9)}`,
+        );
       } else if (event.status === 'failed') {
-        write(`  FAIL  ${event.step.padEnd(34)} ${seconds(event.durationMs ?? 0).padStart(27)}  ${event.error ?? ''}`);
+        write(
+          `  FAIL  ${event.step.padEnd(34)} ${seconds(event.durationMs ?? 0).padStart(27)}  ${event.error ?? ''}`,
+        );
       }
     },
   });
@@ -97,4 +112,3 @@ export async function runOnce(db: Database, options: { asOf?: string; landing: s
   for (const check of warnings) write(`  warning: ${check.name} (${check.failingRows} rows)`);
   return summary;
 }
-

@@ -23,7 +23,11 @@ export async function listLandedFiles(root: string): Promise<LandedFile[]> {
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
       else if (/\.ndjson(\.gz)?$/.test(entry.name)) {
-        files.push({ key: path.relative(root, full).split(path.sep).join('/'), path: full, sizeBytes: (await stat(full)).size });
+        files.push({
+          key: path.relative(root, full).split(path.sep).join('/'),
+          path: full,
+          sizeBytes: (await stat(full)).size,
+        });
       }
     }
   };
@@ -38,5 +42,11 @@ export async function listLandedFiles(root: string): Promise<LandedFile[]> {
 export async function landedFileSource(bucket: string, file: LandedFile): Promise<IngestSource> {
   const hash = createHash('md5');
   await pipeline(createReadStream(file.path), hash);
-  return { bucket, key: file.key, etag: hash.digest('hex'), sizeBytes: file.sizeBytes, body: createReadStream(file.path, { highWaterMark: 1 << 20 }) };
+  return {
+    bucket,
+    key: file.key,
+    etag: hash.digest('hex'),
+    sizeBytes: file.sizeBytes,
+    body: createReadStream(file.path, { highWaterMark: 1 << 20 }),
+  };
 }

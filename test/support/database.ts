@@ -11,7 +11,8 @@ export interface TestDatabase {
 
 function adminUrl(): string {
   const url = process.env.TEST_ADMIN_DATABASE_URL;
-  if (!url) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest (test/global-setup.mjs)');
+  if (!url)
+    throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest (test/global-setup.mjs)');
   return url;
 }
 
@@ -45,7 +46,16 @@ export async function snapshotTables(
   tables: readonly string[],
   options: { ignoreLineage?: boolean } = {},
 ): Promise<Record<string, unknown[]>> {
-  const volatile = ['loaded_at', 'staged_at', 'quarantined_at', 'set_at', 'marked_at', 'started_at', 'checked_at', 'run_id'];
+  const volatile = [
+    'loaded_at',
+    'staged_at',
+    'quarantined_at',
+    'set_at',
+    'marked_at',
+    'started_at',
+    'checked_at',
+    'run_id',
+  ];
   // File ids depend on load order; compare across databases without them.
   if (options.ignoreLineage) volatile.push('file_id', 'line_number', 'kept_file_id', 'kept_line_number');
   const snapshot: Record<string, unknown[]> = {};

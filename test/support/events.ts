@@ -27,7 +27,11 @@ export function eventLine(event: FixtureEvent): string {
 }
 
 /** An in-memory gzipped NDJSON file as the ingest step sees it. The ETag is derived from the content, as S3's is. */
-export function ndjsonSource(key: string, lines: readonly string[], options: { bucket?: string; gzip?: boolean } = {}): IngestSource {
+export function ndjsonSource(
+  key: string,
+  lines: readonly string[],
+  options: { bucket?: string; gzip?: boolean } = {},
+): IngestSource {
   const text = lines.join('\n') + '\n';
   const bytes = options.gzip === false ? Buffer.from(text) : gzipSync(text);
   return {

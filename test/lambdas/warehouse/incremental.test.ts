@@ -29,15 +29,24 @@ test('late files for old days update those days: the result equals loading every
   const db = await createTestDatabase();
   try {
     await runWarehouse(db.pool, { sources: cohortFiles().filter((f) => !isLate(f.key)), asOf: AS_OF });
-    const before = await db.pool.query(`select dau from analytics.daily_active_users where activity_date = '2024-01-22'`);
+    const before = await db.pool.query(
+      `select dau from analytics.daily_active_users where activity_date = '2024-01-22'`,
+    );
     expect(before.rows[0].dau).toBe(0);
 
-    const late = await runWarehouse(db.pool, { sources: cohortFiles().filter((f) => isLate(f.key)), asOf: AS_OF });
+    const late = await runWarehouse(db.pool, {
+      sources: cohortFiles().filter((f) => isLate(f.key)),
+      asOf: AS_OF,
+    });
     // Only the two late days are rebuilt, not the whole history.
     expect(late.models.find((m) => m.model === 'fact_events')).toMatchObject({ dates: 2 });
-    const after = await db.pool.query(`select dau from analytics.daily_active_users where activity_date = '2024-01-22'`);
+    const after = await db.pool.query(
+      `select dau from analytics.daily_active_users where activity_date = '2024-01-22'`,
+    );
     expect(after.rows[0].dau).toBe(1);
-    expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(expected);
+    expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(
+      expected,
+    );
   } finally {
     await db.drop();
   }
@@ -47,7 +56,9 @@ test('one run per day gives the same warehouse as one run for all days', async (
   const db = await createTestDatabase();
   try {
     for (const file of cohortFiles()) await runWarehouse(db.pool, { sources: [file], asOf: AS_OF });
-    expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(expected);
+    expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(
+      expected,
+    );
   } finally {
     await db.drop();
   }
@@ -61,7 +72,9 @@ test('re-running a whole run, files included, and then every step on its own, le
   expect(await snapshotTables(oneRun.pool, WAREHOUSE_TABLES)).toEqual(before);
 
   // Every core model rebuilt for every date, twice, then every view refreshed again.
-  await oneRun.pool.query('insert into ops.pending_dates (event_date) select distinct event_date from staging.events');
+  await oneRun.pool.query(
+    'insert into ops.pending_dates (event_date) select distinct event_date from staging.events',
+  );
   for (let round = 0; round < 2; round++) {
     for (const model of CORE_MODELS) await buildCoreModel(oneRun.pool, model);
   }
@@ -77,12 +90,18 @@ test('an error-level quality failure fails the run, keeps its dates pending, and
     // A gap in the version numbers of a user the next run does not touch: only the gate can notice.
     await db.pool.query(`update core.dim_users set version_number = 5 where user_id = 'u4'`);
 
-    const failure = runWarehouse(db.pool, { sources: cohortFiles().filter((f) => isLate(f.key)), asOf: AS_OF, runId: 'run-gate' });
+    const failure = runWarehouse(db.pool, {
+      sources: cohortFiles().filter((f) => isLate(f.key)),
+      asOf: AS_OF,
+      runId: 'run-gate',
+    });
     await expect(failure).rejects.toThrow(QualityGateError);
     const run = await db.pool.query(`select status, error from ops.runs where run_id = 'run-gate'`);
     expect(run.rows[0].status).toBe('failed');
     expect(run.rows[0].error).toMatch(/dim_users_versions_well_formed/);
-    const results = await db.pool.query(`select passed, failing_rows from ops.quality_results where run_id = 'run-gate' and check_name = 'dim_users_versions_well_formed'`);
+    const results = await db.pool.query(
+      `select passed, failing_rows from ops.quality_results where run_id = 'run-gate' and check_name = 'dim_users_versions_well_formed'`,
+    );
     expect(results.rows[0]).toEqual({ passed: false, failing_rows: 1 });
     const pending = await db.pool.query('select event_date from ops.pending_dates order by 1');
     expect(pending.rows.map((r) => r.event_date)).toEqual(LATE_DAYS);
@@ -91,7 +110,9 @@ test('an error-level quality failure fails the run, keeps its dates pending, and
     const fixed = await runWarehouse(db.pool, { asOf: AS_OF });
     expect(fixed.models.find((m) => m.model === 'fact_events')).toMatchObject({ dates: 2 });
     expect((await db.pool.query('select count(*)::integer as n from ops.pending_dates')).rows[0].n).toBe(0);
-    expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(expected);
+    expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(
+      expected,
+    );
   } finally {
     await db.drop();
   }

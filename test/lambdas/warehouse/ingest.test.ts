@@ -10,32 +10,54 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-const login = (id: string) => eventLine({ id, type: 'user_login', at: '2024-01-15T09:00:00Z', user: 'usr_1' });
+const login = (id: string) =>
+  eventLine({ id, type: 'user_login', at: '2024-01-15T09:00:00Z', user: 'usr_1' });
 
 async function count(sql: string, params: unknown[] = []): Promise<number> {
-  const { rows } = await db.pool.query<{ n: number }>(`select count(*)::integer as n from (${sql}) as q`, params);
+  const { rows } = await db.pool.query<{ n: number }>(
+    `select count(*)::integer as n from (${sql}) as q`,
+    params,
+  );
   return rows[0]?.n ?? -1;
 }
 
 test('loads every JSON line with its line number and keeps the lines that are not JSON', async () => {
-  const lines = [login('a1'), '', '{"event_id": "a2", broken', login('a3') + '\r', '   ', 'null', '{"x":"\\u0000"}'];
+  const lines = [
+    login('a1'),
+    '',
+    '{"event_id": "a2", broken',
+    login('a3') + '\r',
+    '   ',
+    'null',
+    '{"x":"\\u0000"}',
+  ];
   const result = await ingestFile(db.pool, ndjsonSource('events/dt=2024-01-15/a.ndjson.gz', lines));
 
   expect(result).toMatchObject({ status: 'loaded', lines: 5, rows: 3, invalidLines: 2, blankLines: 2 });
-  const events = await db.pool.query('select line_number, payload from raw.events where file_id = $1 order by 1', [result.fileId]);
+  const events = await db.pool.query(
+    'select line_number, payload from raw.events where file_id = $1 order by 1',
+    [result.fileId],
+  );
   expect(events.rows.map((r) => r.line_number)).toEqual([1, 4, 6]);
   expect(events.rows[0].payload.event_id).toBe('a1');
   expect(events.rows[2].payload).toBeNull();
-  const invalid = await db.pool.query('select line_number, line, error from raw.invalid_lines where file_id = $1 order by 1', [
-    result.fileId,
-  ]);
+  const invalid = await db.pool.query(
+    'select line_number, line, error from raw.invalid_lines where file_id = $1 order by 1',
+    [result.fileId],
+  );
   expect(invalid.rows.map((r) => [r.line_number, r.line])).toEqual([
     [3, '{"event_id": "a2", broken'],
     [7, '{"x":"\\u0000"}'],
   ]);
   expect(invalid.rows[1].error).toMatch(/jsonb/);
   const ledger = await db.pool.query('select * from raw.files where file_id = $1', [result.fileId]);
-  expect(ledger.rows[0]).toMatchObject({ status: 'loaded', line_count: 5, row_count: 3, invalid_line_count: 2, blank_line_count: 2 });
+  expect(ledger.rows[0]).toMatchObject({
+    status: 'loaded',
+    line_count: 5,
+    row_count: 3,
+    invalid_line_count: 2,
+    blank_line_count: 2,
+  });
 });
 
 test('keeps JSON text exactly, escapes and all', async () => {
@@ -44,7 +66,10 @@ test('keeps JSON text exactly, escapes and all', async () => {
     note: 'tab\there, quote " backslash \\ newline \n unicode é 😀 \u2028',
     nested: { path: 'C:\\temp\\x', list: [1, 2.5, -3e2] },
   };
-  const result = await ingestFile(db.pool, ndjsonSource('events/dt=2024-01-15/esc.ndjson', [JSON.stringify(tricky)], { gzip: false }));
+  const result = await ingestFile(
+    db.pool,
+    ndjsonSource('events/dt=2024-01-15/esc.ndjson', [JSON.stringify(tricky)], { gzip: false }),
+  );
   const { rows } = await db.pool.query('select payload from raw.events where file_id = $1', [result.fileId]);
   expect(rows[0].payload).toEqual(tricky);
 });
@@ -57,7 +82,10 @@ test('the same key and ETag loaded twice adds nothing; a new ETag is a new file'
   expect(again).toMatchObject({ status: 'skipped', fileId: first.fileId, rows: 0 });
   expect(await count('select * from raw.events where file_id = $1', [first.fileId])).toBe(2);
 
-  const changed = await ingestFile(db.pool, ndjsonSource('events/dt=2024-01-16/b.ndjson.gz', [...lines, login('b3')]));
+  const changed = await ingestFile(
+    db.pool,
+    ndjsonSource('events/dt=2024-01-16/b.ndjson.gz', [...lines, login('b3')]),
+  );
   expect(changed.status).toBe('loaded');
   expect(changed.fileId).not.toBe(first.fileId);
 });
@@ -69,17 +97,30 @@ test('two loaders of the same file at once load it once', async () => {
     ingestFile(db.pool, ndjsonSource('events/dt=2024-01-17/c.ndjson.gz', lines)),
   ]);
   expect(results.map((r) => r.status).sort()).toEqual(['loaded', 'skipped']);
-  expect(await count(`select * from raw.events e join raw.files f using (file_id) where f.object_key like '%/c.ndjson.gz'`)).toBe(2000);
+  expect(
+    await count(
+      `select * from raw.events e join raw.files f using (file_id) where f.object_key like '%/c.ndjson.gz'`,
+    ),
+  ).toBe(2000);
 });
 
 test('a file that fails halfway leaves no rows, is marked failed with the error, and loads on retry', async () => {
   const lines = Array.from({ length: 5000 }, (_, i) => login(`d${i}`));
   const whole = gzipSync(lines.join('\n') + '\n');
   const truncated = whole.subarray(0, Math.floor(whole.length * 0.6));
-  const source = { bucket: 'landing', key: 'events/dt=2024-01-18/d.ndjson.gz', etag: 'etag-d', sizeBytes: whole.length };
+  const source = {
+    bucket: 'landing',
+    key: 'events/dt=2024-01-18/d.ndjson.gz',
+    etag: 'etag-d',
+    sizeBytes: whole.length,
+  };
 
-  await expect(ingestFile(db.pool, { ...source, body: Readable.from([truncated]) })).rejects.toThrow(IngestError);
-  const failed = await db.pool.query(`select file_id, status, error, attempts from raw.files where etag = 'etag-d'`);
+  await expect(ingestFile(db.pool, { ...source, body: Readable.from([truncated]) })).rejects.toThrow(
+    IngestError,
+  );
+  const failed = await db.pool.query(
+    `select file_id, status, error, attempts from raw.files where etag = 'etag-d'`,
+  );
   expect(failed.rows[0]).toMatchObject({ status: 'failed', attempts: 1 });
   expect(failed.rows[0].error).toMatch(/end of file|unexpected/i);
   expect(await count('select * from raw.events where file_id = $1', [failed.rows[0].file_id])).toBe(0);

@@ -27,7 +27,11 @@ async function stagedWith(shards: number, before?: (db: TestDatabase) => Promise
   try {
     await loadFixture(db);
     await before?.(db);
-    return { tables: await snapshotTables(db.pool, STAGING_TABLES), ledger: (await db.pool.query(LEDGER)).rows, db };
+    return {
+      tables: await snapshotTables(db.pool, STAGING_TABLES),
+      ledger: (await db.pool.query(LEDGER)).rows,
+      db,
+    };
   } finally {
     await db.drop();
   }
@@ -48,11 +52,15 @@ test('a batch interrupted by a failing shard is finished by the next call, with 
     // A trigger that fails the shard holding one event: the other shard commits, this one does not.
     await db.pool.query(`create function public.fail_one_event() returns trigger language plpgsql as $$
       begin if new.event_id = 'u3-login-1' then raise exception 'disk full (simulated)'; end if; return new; end $$`);
-    await db.pool.query(`create trigger fail_once before insert on staging.events for each row execute function public.fail_one_event()`);
+    await db.pool.query(
+      `create trigger fail_once before insert on staging.events for each row execute function public.fail_one_event()`,
+    );
     await expect(stageLoadedFiles(db.pool, { shards: 2 })).rejects.toThrow(/disk full/);
     const done = await db.pool.query('select count(*)::integer as n from ops.staging_shards');
     expect(done.rows[0].n).toBe(1);
-    expect((await db.pool.query(`select count(*)::integer as n from raw.files where status = 'staged'`)).rows[0].n).toBe(0);
+    expect(
+      (await db.pool.query(`select count(*)::integer as n from raw.files where status = 'staged'`)).rows[0].n,
+    ).toBe(0);
 
     await db.pool.query('drop trigger fail_once on staging.events');
     // Asking for a different shard count does not matter: the open batch keeps its own.

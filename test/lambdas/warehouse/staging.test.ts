@@ -1,7 +1,12 @@
 import { ingestFile } from '../../../lambdas/warehouse/ingest';
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
 import { stageLoadedFiles } from '../../../lambdas/warehouse/transform';
-import { createTestDatabase, snapshotTables, type TestDatabase, WAREHOUSE_TABLES } from '../../support/database';
+import {
+  createTestDatabase,
+  snapshotTables,
+  type TestDatabase,
+  WAREHOUSE_TABLES,
+} from '../../support/database';
 import { eventLine, type FixtureEvent, fileOf, ndjsonSource } from '../../support/events';
 
 let db: TestDatabase;
@@ -18,7 +23,13 @@ const good = (id: string, extra: Partial<FixtureEvent> = {}): FixtureEvent => ({
   ...extra,
 });
 const line = (fields: Record<string, unknown>) =>
-  JSON.stringify({ event_id: 'x', event_type: 'user_login', event_timestamp: '2024-04-02T10:00:00Z', user_id: 'usr_9', ...fields });
+  JSON.stringify({
+    event_id: 'x',
+    event_type: 'user_login',
+    event_timestamp: '2024-04-02T10:00:00Z',
+    user_id: 'usr_9',
+    ...fields,
+  });
 
 test('each kind of bad line is quarantined with its reason while the good lines of the file are staged', async () => {
   const cases: [string, string, string | null][] = [
@@ -31,17 +42,61 @@ test('each kind of bad line is quarantined with its reason while the good lines 
     [line({ event_id: 42 }), 'invalid_value', 'event_id'],
     [line({ event_id: 'q8', event_type: 'user_teleported' }), 'unknown_event_type', 'user_teleported'],
     [line({ event_id: 'q9', event_timestamp: 'yesterday' }), 'invalid_timestamp', 'yesterday'],
-    [line({ event_id: 'q10', event_timestamp: '2024-02-30T10:00:00Z' }), 'invalid_timestamp', '2024-02-30T10:00:00Z'],
-    [line({ event_id: 'q11', event_timestamp: '2024-04-02T10:00:00' }), 'invalid_timestamp', '2024-04-02T10:00:00'],
-    [line({ event_id: 'q12', event_timestamp: '2099-01-01T00:00:00Z' }), 'future_timestamp', '2099-01-01T00:00:00Z'],
-    [line({ event_id: 'q13', event_type: 'document_edited', properties: {} }), 'missing_field', 'properties.document_id'],
-    [line({ event_id: 'q14', event_type: 'feature_used', properties: { feature_name: 'x' } }), 'missing_field', 'properties.feature_id'],
-    [line({ event_id: 'q15', event_type: 'document_edited', properties: { document_id: 'd', edit_duration_sec: 'long' } }), 'invalid_value', 'properties.edit_duration_sec'],
-    [line({ event_id: 'q16', event_type: 'feature_used', properties: { feature_id: 'f', duration_sec: -5 } }), 'invalid_value', 'properties.duration_sec'],
+    [
+      line({ event_id: 'q10', event_timestamp: '2024-02-30T10:00:00Z' }),
+      'invalid_timestamp',
+      '2024-02-30T10:00:00Z',
+    ],
+    [
+      line({ event_id: 'q11', event_timestamp: '2024-04-02T10:00:00' }),
+      'invalid_timestamp',
+      '2024-04-02T10:00:00',
+    ],
+    [
+      line({ event_id: 'q12', event_timestamp: '2099-01-01T00:00:00Z' }),
+      'future_timestamp',
+      '2099-01-01T00:00:00Z',
+    ],
+    [
+      line({ event_id: 'q13', event_type: 'document_edited', properties: {} }),
+      'missing_field',
+      'properties.document_id',
+    ],
+    [
+      line({ event_id: 'q14', event_type: 'feature_used', properties: { feature_name: 'x' } }),
+      'missing_field',
+      'properties.feature_id',
+    ],
+    [
+      line({
+        event_id: 'q15',
+        event_type: 'document_edited',
+        properties: { document_id: 'd', edit_duration_sec: 'long' },
+      }),
+      'invalid_value',
+      'properties.edit_duration_sec',
+    ],
+    [
+      line({
+        event_id: 'q16',
+        event_type: 'feature_used',
+        properties: { feature_id: 'f', duration_sec: -5 },
+      }),
+      'invalid_value',
+      'properties.duration_sec',
+    ],
     [line({ event_id: 'q17', properties: 'not an object' }), 'invalid_value', 'properties'],
-    [line({ event_id: 'q18', event_type: 'subscription_upgraded', properties: {} }), 'missing_field', 'properties.plan'],
+    [
+      line({ event_id: 'q18', event_type: 'subscription_upgraded', properties: {} }),
+      'missing_field',
+      'properties.plan',
+    ],
   ];
-  const lines = [eventLine(good('ok1')), ...cases.map(([text]) => text), eventLine(good('ok2', { at: '2024-04-02T12:00:00+02:00' }))];
+  const lines = [
+    eventLine(good('ok1')),
+    ...cases.map(([text]) => text),
+    eventLine(good('ok2', { at: '2024-04-02T12:00:00+02:00' })),
+  ];
   const loaded = await ingestFile(db.pool, ndjsonSource('events/dt=2024-04-02/bad.ndjson.gz', lines));
   const staged = await stageLoadedFiles(db.pool);
 
@@ -50,34 +105,71 @@ test('each kind of bad line is quarantined with its reason while the good lines 
     'select line_number, reason, detail from staging.quarantine where file_id = $1 order by line_number',
     [loaded.fileId],
   );
-  expect(quarantine.rows.map((r) => [r.line_number, r.reason, r.reason === 'invalid_json' ? null : r.detail])).toEqual(
-    cases.map(([, reason, detail], i) => [i + 2, reason, detail]),
+  expect(
+    quarantine.rows.map((r) => [r.line_number, r.reason, r.reason === 'invalid_json' ? null : r.detail]),
+  ).toEqual(cases.map(([, reason, detail], i) => [i + 2, reason, detail]));
+  const events = await db.pool.query(
+    `select event_id, event_at, event_date from staging.events where event_id like 'ok%' order by 1`,
   );
-  const events = await db.pool.query(`select event_id, event_at, event_date from staging.events where event_id like 'ok%' order by 1`);
   expect(events.rows).toEqual([
     { event_id: 'ok1', event_at: new Date('2024-04-02T10:00:00Z'), event_date: '2024-04-02' },
     // An offset timestamp is stored as the same instant in UTC.
     { event_id: 'ok2', event_at: new Date('2024-04-02T10:00:00Z'), event_date: '2024-04-02' },
   ]);
-  const invalidJson = await db.pool.query(`select raw_line from staging.quarantine where reason = 'invalid_json'`);
+  const invalidJson = await db.pool.query(
+    `select raw_line from staging.quarantine where reason = 'invalid_json'`,
+  );
   expect(invalidJson.rows[0].raw_line).toBe('{"event_id": "q1", oops');
 });
 
 test('a duplicate event in two files is staged once; the later copy is recorded as a duplicate of the first', async () => {
-  const first = await ingestFile(db.pool, fileOf('events/dt=2024-04-03/part-0000.ndjson.gz', [good('dup-1', { at: '2024-04-03T08:00:00Z' }), good('dup-2', { at: '2024-04-03T08:01:00Z' })]));
-  const second = await ingestFile(db.pool, fileOf('events/dt=2024-04-03/part-0001.ndjson.gz', [good('dup-3', { at: '2024-04-03T09:00:00Z' }), good('dup-1', { at: '2024-04-03T08:00:00Z' }), good('dup-3', { at: '2024-04-03T09:00:00Z' })]));
+  const first = await ingestFile(
+    db.pool,
+    fileOf('events/dt=2024-04-03/part-0000.ndjson.gz', [
+      good('dup-1', { at: '2024-04-03T08:00:00Z' }),
+      good('dup-2', { at: '2024-04-03T08:01:00Z' }),
+    ]),
+  );
+  const second = await ingestFile(
+    db.pool,
+    fileOf('events/dt=2024-04-03/part-0001.ndjson.gz', [
+      good('dup-3', { at: '2024-04-03T09:00:00Z' }),
+      good('dup-1', { at: '2024-04-03T08:00:00Z' }),
+      good('dup-3', { at: '2024-04-03T09:00:00Z' }),
+    ]),
+  );
   const staged = await stageLoadedFiles(db.pool);
   expect(staged).toMatchObject({ files: 2, staged: 3, duplicates: 2 });
-  const duplicates = await db.pool.query('select file_id, line_number, event_id, kept_file_id, kept_line_number from staging.duplicates order by 1, 2');
+  const duplicates = await db.pool.query(
+    'select file_id, line_number, event_id, kept_file_id, kept_line_number from staging.duplicates order by 1, 2',
+  );
   expect(duplicates.rows).toEqual([
-    { file_id: second.fileId, line_number: 2, event_id: 'dup-1', kept_file_id: first.fileId, kept_line_number: 1 },
-    { file_id: second.fileId, line_number: 3, event_id: 'dup-3', kept_file_id: second.fileId, kept_line_number: 1 },
+    {
+      file_id: second.fileId,
+      line_number: 2,
+      event_id: 'dup-1',
+      kept_file_id: first.fileId,
+      kept_line_number: 1,
+    },
+    {
+      file_id: second.fileId,
+      line_number: 3,
+      event_id: 'dup-3',
+      kept_file_id: second.fileId,
+      kept_line_number: 1,
+    },
   ]);
 
   // The same event arriving again in a later load is a duplicate of the staged copy.
-  const third = await ingestFile(db.pool, fileOf('events/dt=2024-04-03/part-0002.ndjson.gz', [good('dup-2', { at: '2024-04-03T08:01:00Z' })]));
+  const third = await ingestFile(
+    db.pool,
+    fileOf('events/dt=2024-04-03/part-0002.ndjson.gz', [good('dup-2', { at: '2024-04-03T08:01:00Z' })]),
+  );
   await stageLoadedFiles(db.pool);
-  const late = await db.pool.query('select kept_file_id, kept_line_number from staging.duplicates where file_id = $1', [third.fileId]);
+  const late = await db.pool.query(
+    'select kept_file_id, kept_line_number from staging.duplicates where file_id = $1',
+    [third.fileId],
+  );
   expect(late.rows).toEqual([{ kept_file_id: first.fileId, kept_line_number: 2 }]);
 });
 
@@ -89,7 +181,9 @@ test('every raw line is accounted for, the quality gate passes, and staging agai
       (select count(*) from raw.events) + (select count(*) from raw.invalid_lines) as raw_lines,
       (select count(*) from staging.events) + (select count(*) from staging.quarantine) + (select count(*) from staging.duplicates) as accounted`);
   expect(rows[0].raw_lines).toBe(rows[0].accounted);
-  const facts = await db.pool.query(`select count(*)::integer as n from core.fact_events where event_id like 'dup-%'`);
+  const facts = await db.pool.query(
+    `select count(*)::integer as n from core.fact_events where event_id like 'dup-%'`,
+  );
   expect(facts.rows[0].n).toBe(3);
 
   const before = await snapshotTables(db.pool, WAREHOUSE_TABLES);
@@ -98,13 +192,25 @@ test('every raw line is accounted for, the quality gate passes, and staging agai
 });
 
 test('the fast and the safe timestamp casts agree on every value the fast one can take', async () => {
-  const values = ['2024-04-02T10:00:00Z', '2024-04-02T10:00:00.123456Z', '2024-04-02 10:00:00+02:00', '2024-04-02T10:00:00-0530',
-    '2024-04-02T10:00:00+01', '2024-04-02T10:00:00', '2024-04-02', 'yesterday', '2024-4-2T10:00:00Z'];
+  const values = [
+    '2024-04-02T10:00:00Z',
+    '2024-04-02T10:00:00.123456Z',
+    '2024-04-02 10:00:00+02:00',
+    '2024-04-02T10:00:00-0530',
+    '2024-04-02T10:00:00+01',
+    '2024-04-02T10:00:00',
+    '2024-04-02',
+    'yesterday',
+    '2024-4-2T10:00:00Z',
+  ];
   const parse = async (safe: boolean) => {
     const client = await db.pool.connect();
     try {
       await client.query(`select set_config('saas_pipeline.safe_casts', $1, false)`, [safe ? 'on' : 'off']);
-      const { rows } = await client.query('select staging.parse_event_timestamp(v) as at from unnest($1::text[]) as v', [values]);
+      const { rows } = await client.query(
+        'select staging.parse_event_timestamp(v) as at from unnest($1::text[]) as v',
+        [values],
+      );
       return rows.map((row) => row.at);
     } finally {
       await client.query(`reset saas_pipeline.safe_casts`);
@@ -114,7 +220,10 @@ test('the fast and the safe timestamp casts agree on every value the fast one ca
   const fast = await parse(false);
   expect(fast).toEqual(await parse(true));
   expect(fast.slice(0, 5).map((at: Date) => at.toISOString())).toEqual([
-    '2024-04-02T10:00:00.000Z', '2024-04-02T10:00:00.123Z', '2024-04-02T08:00:00.000Z', '2024-04-02T15:30:00.000Z',
+    '2024-04-02T10:00:00.000Z',
+    '2024-04-02T10:00:00.123Z',
+    '2024-04-02T08:00:00.000Z',
+    '2024-04-02T15:30:00.000Z',
     '2024-04-02T09:00:00.000Z',
   ]);
   // No offset, no time, words, unpadded fields.
