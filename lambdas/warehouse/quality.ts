@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Pool } from './db';
+import { type Pool, withTransaction } from './db';
 import { bindNamed, readSql, sqlDir } from './sql-files';
 
 export type Severity = 'error' | 'warn';
@@ -91,7 +91,11 @@ async function runQualityCheck(pool: Pool, check: QualityCheck, scope: QualitySc
               (select coalesce(jsonb_agg(sample), '[]') from (select * from failing limit 5) as sample) as sample`,
     { dates: scope.dates, file_ids: scope.fileIds },
   );
-  const { rows } = await pool.query<{ failing_rows: number; sample: unknown[] }>(query.text, query.values);
+  // Checks over millions of fact rows hash them; the server's default work_mem would spill to disk.
+  const { rows } = await withTransaction(pool, async (client) => {
+    await client.query(`set local work_mem = '256MB'`);
+    return client.query<{ failing_rows: number; sample: unknown[] }>(query.text, query.values);
+  });
   const failingRows = rows[0]?.failing_rows ?? 0;
   const result = {
     name: check.name,
