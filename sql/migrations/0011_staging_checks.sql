@@ -5,9 +5,11 @@
 -- Casts an ISO-8601 timestamp with a `Z` or numeric offset; null for any other shape. The cast itself
 -- can still fail on a well-shaped but impossible value (2024-02-30): the staging step then reruns its
 -- batch with `saas_pipeline.safe_casts = on`, which catches that error per row. The result is the same
--- either way; only the common case skips the per-row exception block.
+-- either way; only the common case skips the per-row exception block. The exception block opens a
+-- subtransaction, which no process can start while a parallel query runs: both functions are
+-- parallel unsafe, and queries that use them run without parallel workers (staging shards instead).
 create function staging.try_timestamptz(value text) returns timestamptz
-language plpgsql stable parallel safe as $$
+language plpgsql stable parallel unsafe as $$
 begin
   return value::timestamptz;
 exception
@@ -16,7 +18,7 @@ end
 $$;
 
 create function staging.parse_event_timestamp(value text) returns timestamptz
-language sql stable parallel safe as $$
+language sql stable parallel unsafe as $$
   select case
     when (value like '____-__-__T__:__:__%' or value like '____-__-__ __:__:__%')
       and (value like '%Z' or value like '%z'

@@ -1,3 +1,4 @@
+import { createPool } from '../../../lambdas/warehouse/db';
 import { ingestFile } from '../../../lambdas/warehouse/ingest';
 import { stageLoadedFiles } from '../../../lambdas/warehouse/transform';
 import { cohortFiles } from '../../support/cohort-fixture';
@@ -70,4 +71,24 @@ test('a batch interrupted by a failing shard is finished by the next call, with 
   });
   expect(resumed.tables).toEqual(clean.tables);
   expect(resumed.ledger).toEqual(clean.ledger);
+});
+
+test('the safe timestamp casts also work where the server runs the staging queries in parallel workers', async () => {
+  const db = await createTestDatabase();
+  // Every new session of this database plans with parallel workers wherever it may.
+  await db.pool.query(`alter database ${new URL(db.url).pathname.slice(1)} set force_parallel_mode = on`);
+  const parallel = createPool(db.url, 4);
+  try {
+    await ingestFile(
+      parallel,
+      ndjsonSource('events/dt=2024-02-28/part-0000.ndjson.gz', [
+        eventLine({ id: 'ok', type: 'user_login', at: '2024-02-28T10:00:00Z', user: 'u1' }),
+        eventLine({ id: 'impossible', type: 'user_login', at: '2024-02-30T10:00:00Z', user: 'u1' }),
+      ]),
+    );
+    expect(await stageLoadedFiles(parallel, { shards: 2 })).toMatchObject({ staged: 1, quarantined: 1 });
+  } finally {
+    await parallel.end();
+    await db.drop();
+  }
 });
