@@ -2,6 +2,7 @@
 // 127.0.0.1:5432 if one answers (CI), else an embedded PostgreSQL 15 (a laptop with nothing installed).
 // Each test file then creates and drops a database of its own on that server.
 import pg from 'pg';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,9 +34,9 @@ export default async function globalSetup() {
     process.env.TEST_ADMIN_DATABASE_URL = DEFAULT_URL;
     return;
   }
-  const { register } = await import('tsx/esm/api');
+  const { register } = await import('tsx/cjs/api');
   register();
-  const { startEmbeddedPostgres } = await import(path.resolve('lib/local/embedded-postgres.ts'));
+  const { startEmbeddedPostgres } = createRequire(import.meta.url)('../lib/local/embedded-postgres.ts');
   const server = await startEmbeddedPostgres({ dataDir: path.resolve('.saas-pipeline/test-pg') });
   globalThis.__embeddedPostgres = server;
   process.env.TEST_ADMIN_DATABASE_URL = server.url;
