@@ -1,0 +1,31 @@
+import { buildCoreModel, CORE_MODELS, type CoreModel, type ModelResult } from '../warehouse/transform';
+import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { expectInteger, expectString, runStep } from './step';
+
+/** Rebuilds one core model (or one date shard of it) for the pending dates. */
+export function createBuildModelHandler(deps: HandlerDependencies) {
+  return async (input: {
+    runId: string;
+    model: string;
+    shard?: number;
+    shardCount?: number;
+  }): Promise<ModelResult> => {
+    const runId = expectString(input, 'runId');
+    const model = expectString(input, 'model') as CoreModel;
+    if (!CORE_MODELS.includes(model))
+      throw new TypeError(`Unknown core model "${model}"; expected one of ${CORE_MODELS.join(', ')}`);
+    const shardCount = input.shardCount === undefined ? 1 : expectInteger(input, 'shardCount');
+    const shard = input.shard === undefined ? 0 : expectInteger(input, 'shard');
+    const pool = await deps.pool();
+    const stepName = shardCount > 1 ? `build_${model}_${shard}` : `build_${model}`;
+    return runStep(
+      pool,
+      runId,
+      stepName,
+      () => buildCoreModel(pool, model, { shard, shardCount }),
+      (result) => result.rows,
+    );
+  };
+}
+
+export const handler = createBuildModelHandler(awsDependencies());

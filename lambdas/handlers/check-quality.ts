@@ -1,0 +1,43 @@
+import {
+  assertQualityGate,
+  type QualityPhase,
+  type QualityResult,
+  runQualityChecks,
+} from '../warehouse/quality';
+import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { expectString, runStep } from './step';
+
+export interface CheckQualityInput {
+  readonly runId: string;
+  readonly phase: QualityPhase;
+  readonly dates: string[];
+  readonly fileIds: number[];
+}
+
+/** Runs one phase of the data-quality gate; an error-level failure fails the step (QualityGateError). */
+export function createCheckQualityHandler(deps: HandlerDependencies) {
+  return async (input: CheckQualityInput): Promise<{ checks: number; warnings: string[] }> => {
+    const runId = expectString(input as unknown as Record<string, unknown>, 'runId');
+    if (input.phase !== 'core' && input.phase !== 'analytics')
+      throw new TypeError(`phase must be "core" or "analytics", got ${JSON.stringify(input.phase)}`);
+    const pool = await deps.pool();
+    const results: QualityResult[] = await runStep(
+      pool,
+      runId,
+      `quality_gate_${input.phase}`,
+      async () => {
+        const checked = await runQualityChecks(
+          pool,
+          { runId, dates: input.dates ?? [], fileIds: input.fileIds ?? [] },
+          input.phase,
+        );
+        assertQualityGate(checked);
+        return checked;
+      },
+      (checked) => checked.length,
+    );
+    return { checks: results.length, warnings: results.filter((r) => !r.passed).map((r) => r.name) };
+  };
+}
+
+export const handler = createCheckQualityHandler(awsDependencies());

@@ -1,0 +1,54 @@
+import { clearPendingDates, finishRun } from '../warehouse/runs';
+import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { asStepError, expectString } from './step';
+
+export interface FinishRunInput {
+  readonly runId: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly asOf?: string | null;
+  readonly dates?: string[];
+  readonly datesReadAt?: string;
+  /** From a Catch: { Error, Cause }. */
+  readonly error?: { Error?: string; Cause?: string } | null;
+}
+
+/**
+ * Closes the run: on success the rebuilt dates stop being pending; on failure the run is recorded
+ * as failed with the error, and its dates stay pending for the next run.
+ */
+export function createFinishRunHandler(deps: HandlerDependencies) {
+  return async (input: FinishRunInput): Promise<{ runId: string; status: string; error: string | null }> => {
+    const runId = expectString(input as unknown as Record<string, unknown>, 'runId');
+    const error = input.error ? describeError(input.error) : null;
+    try {
+      const pool = await deps.pool();
+      if (input.status === 'succeeded') {
+        await clearPendingDates(pool, { dates: input.dates ?? [], readAt: new Date(input.datesReadAt ?? 0) });
+        await finishRun(pool, runId, { status: 'succeeded', asOf: input.asOf ?? null });
+      } else {
+        await finishRun(pool, runId, {
+          status: 'failed',
+          asOf: input.asOf ?? null,
+          error: error ?? 'unknown error',
+        });
+      }
+    } catch (failure) {
+      throw asStepError(failure);
+    }
+    return { runId, status: input.status, error };
+  };
+}
+
+/** A Lambda error's Cause is a JSON text with errorMessage; a plain Cause is used as it is. */
+function describeError(error: { Error?: string; Cause?: string }): string {
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string };
+    if (parsed.errorMessage) message = parsed.errorMessage;
+  } catch {
+    // not JSON: keep the text
+  }
+  return `${error.Error ?? 'Error'}: ${message}`.slice(0, 4000);
+}
+
+export const handler = createFinishRunHandler(awsDependencies());

@@ -1,0 +1,49 @@
+import { migrate } from '../warehouse/migrate';
+import { startRun } from '../warehouse/runs';
+import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { asStepError, expectString } from './step';
+
+export interface StartRunInput {
+  /** The execution's name ($$.Execution.Name): the run id, so a run and its execution share a name. */
+  readonly executionName: string;
+  /** ISO time the execution started ($$.Execution.StartTime). */
+  readonly startedAt: string;
+  /** A date, "yesterday" (of startedAt, for the daily schedule), or absent: the latest event date. */
+  readonly asOf?: string | null;
+  readonly trigger?: string | null;
+}
+
+export interface RunInfo {
+  readonly runId: string;
+  readonly asOf: string | null;
+}
+
+/** Ensures the schema is current and records the run; fails at once if another run is running. */
+export function createStartRunHandler(deps: HandlerDependencies) {
+  return async (input: StartRunInput): Promise<RunInfo> => {
+    const runId = expectString(input as unknown as Record<string, unknown>, 'executionName');
+    const asOf = resolveAsOf(
+      input.asOf ?? null,
+      expectString(input as unknown as Record<string, unknown>, 'startedAt'),
+    );
+    try {
+      const pool = await deps.pool();
+      await migrate(pool);
+      await startRun(pool, { runId, logicalDate: asOf ?? undefined, trigger: input.trigger ?? 'manual' });
+    } catch (error) {
+      throw asStepError(error);
+    }
+    return { runId, asOf };
+  };
+}
+
+export function resolveAsOf(asOf: string | null, startedAt: string): string | null {
+  if (asOf === null || asOf === '') return null;
+  if (asOf === 'yesterday') return new Date(Date.parse(startedAt) - 86_400_000).toISOString().slice(0, 10);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(asOf) || Number.isNaN(Date.parse(asOf))) {
+    throw new TypeError(`asOf must be a date like 2024-06-30 or "yesterday", got ${JSON.stringify(asOf)}`);
+  }
+  return asOf;
+}
+
+export const handler = createStartRunHandler(awsDependencies());

@@ -1,0 +1,61 @@
+import type { Pool } from '../warehouse/db';
+import { recordStep } from '../warehouse/runs';
+
+/** Errors worth retrying: the connection dropped, the server restarted, or a serialization conflict. */
+const TRANSIENT_SQLSTATES = /^(08|57P0|40001|40P01|53300)/;
+
+export class TransientDatabaseError extends Error {
+  constructor(cause: Error) {
+    super(cause.message, { cause });
+    this.name = 'TransientDatabaseError';
+  }
+}
+
+/**
+ * Runs a step's work, records it under the run (rows, duration, outcome) and names transient
+ * failures so that the state machine's Retry can match them by error name.
+ */
+export async function runStep<T>(
+  pool: Pool,
+  runId: string,
+  stepName: string,
+  work: () => Promise<T>,
+  rowsOf: (result: T) => number,
+): Promise<T> {
+  try {
+    const { result } = await recordStep(pool, runId, stepName, async () => {
+      const value = await work();
+      return { rowCount: rowsOf(value), details: value, result: value };
+    });
+    return result;
+  } catch (error) {
+    throw asStepError(error);
+  }
+}
+
+export function asStepError(error: unknown): Error {
+  const code = (error as { code?: string }).code ?? '';
+  const message = (error as Error).message ?? '';
+  if (
+    TRANSIENT_SQLSTATES.test(code) ||
+    /Connection terminated|ECONNRESET|ECONNREFUSED|timeout expired/i.test(message)
+  ) {
+    return new TransientDatabaseError(error as Error);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Checks a handler's input at the boundary, with an error that says what was expected. */
+export function expectString(input: Record<string, unknown>, field: string): string {
+  const value = input[field];
+  if (typeof value !== 'string' || value === '')
+    throw new TypeError(`Input field "${field}" must be a non-empty string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function expectInteger(input: Record<string, unknown>, field: string): number {
+  const value = input[field];
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`Input field "${field}" must be an integer, got ${JSON.stringify(value)}`);
+  return value;
+}

@@ -1,0 +1,299 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ANALYTICS_VIEWS } from '../../lambdas/warehouse/analytics';
+import { CORE_MODEL_GROUPS, DATE_SHARDED_MODELS } from '../../lambdas/warehouse/transform';
+import { PipelineFunction } from './pipeline-function';
+
+/** The kinds of step, one handler file each in lambdas/handlers. */
+export const STEP_HANDLERS = [
+  'start-run',
+  'list-new-files',
+  'load-file',
+  'stage-events',
+  'build-model',
+  'check-quality',
+  'set-as-of',
+  'refresh-view',
+  'finish-run',
+] as const;
+export type StepHandler = (typeof STEP_HANDLERS)[number];
+
+export interface PipelineStateMachineProps {
+  readonly landingBucket: s3.IBucket;
+  /** @default 'events/' */
+  readonly landingPrefix?: string;
+  /** Secret with the JSON connection fields RDS writes: host, port, username, password, dbname. */
+  readonly databaseSecret: secretsmanager.ISecret;
+  /** @default no VPC */
+  readonly vpc?: ec2.IVpc;
+  /** @default the VPC's default selection */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default none */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  /** Files loaded at once; each is one COPY stream on the database. @default 2 */
+  readonly loadConcurrency?: number;
+  /** Start a run every day at 02:00 UTC for yesterday. @default true */
+  readonly dailySchedule?: boolean;
+}
+
+/** Transient failures worth retrying with back-off: the Lambda service, or a dropped database connection. */
+const TRANSIENT_ERRORS = [
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'TransientDatabaseError',
+];
+
+/**
+ * The pipeline's orchestration: its Lambda functions and the state machine that runs them. The same
+ * definition is rendered and executed locally by lib/local/state-machine.ts.
+ */
+export class PipelineStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly functions: Record<StepHandler, PipelineFunction>;
+
+  constructor(scope: Construct, id: string, props: PipelineStateMachineProps) {
+    super(scope, id);
+    const prefix = props.landingPrefix ?? 'events/';
+    const network = { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups };
+    const fn = (handlerFile: StepHandler, description: string, timeout: Duration, memorySize = 1024) =>
+      new PipelineFunction(this, pascal(handlerFile), {
+        handlerFile,
+        description,
+        timeout,
+        memorySize,
+        ...network,
+      }).bindDatabase(props.databaseSecret);
+    this.functions = {
+      'start-run': fn('start-run', 'Apply schema migrations and record a new run', Duration.minutes(2), 512),
+      'list-new-files': fn(
+        'list-new-files',
+        'List landing files not loaded yet',
+        Duration.minutes(2),
+        512,
+      ).bindLandingBucket(props.landingBucket, prefix),
+      'load-file': fn(
+        'load-file',
+        'Stream one landing file into raw.events',
+        Duration.minutes(15),
+      ).bindLandingBucket(props.landingBucket, prefix),
+      'stage-events': fn('stage-events', 'Type, validate and deduplicate loaded files', Duration.minutes(15)),
+      'build-model': fn('build-model', 'Rebuild one core model for the pending dates', Duration.minutes(15)),
+      'check-quality': fn('check-quality', 'Run one phase of the data-quality gate', Duration.minutes(10)),
+      'set-as-of': fn('set-as-of', 'Fix the logical date of the analytics', Duration.minutes(1), 256),
+      'refresh-view': fn('refresh-view', 'Refresh one analytics view concurrently', Duration.minutes(10)),
+      'finish-run': fn('finish-run', 'Record the run as succeeded or failed', Duration.minutes(1), 256),
+    };
+
+    const task = (
+      name: string,
+      handler: StepHandler,
+      payload: Record<string, unknown>,
+      resultPath: string | typeof sfn.JsonPath.DISCARD,
+    ) => {
+      const lambdaFunction = this.functions[handler];
+      const step = new tasks.LambdaInvoke(this, name, {
+        lambdaFunction,
+        payload: sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        // The Retry below covers the Lambda service errors too, with this project's back-off.
+        retryOnServiceExceptions: false,
+        resultPath,
+        taskTimeout: sfn.Timeout.duration(lambdaFunction.timeout ?? Duration.minutes(5)),
+      });
+      step.addRetry({
+        errors: TRANSIENT_ERRORS,
+        interval: Duration.seconds(2),
+        backoffRate: 2,
+        maxAttempts: 3,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
+      return step;
+    };
+    const runId = sfn.JsonPath.stringAt('$.run.runId');
+
+    const startRun = task(
+      'Start run',
+      'start-run',
+      {
+        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+        asOf: sfn.JsonPath.stringAt('$.asOf'),
+        trigger: sfn.JsonPath.stringAt('$.trigger'),
+      },
+      '$.run',
+    );
+    const listFiles = task('List new files', 'list-new-files', { runId }, '$.files');
+    const loadFiles = new sfn.Map(this, 'Load files', {
+      itemsPath: '$.files.items',
+      maxConcurrency: props.loadConcurrency ?? 2,
+      itemSelector: {
+        runId,
+        bucket: sfn.JsonPath.stringAt('$$.Map.Item.Value.bucket'),
+        key: sfn.JsonPath.stringAt('$$.Map.Item.Value.key'),
+        etag: sfn.JsonPath.stringAt('$$.Map.Item.Value.etag'),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    }).itemProcessor(
+      task(
+        'Load file',
+        'load-file',
+        {
+          runId: sfn.JsonPath.stringAt('$.runId'),
+          bucket: sfn.JsonPath.stringAt('$.bucket'),
+          key: sfn.JsonPath.stringAt('$.key'),
+          etag: sfn.JsonPath.stringAt('$.etag'),
+        },
+        '$.loaded',
+      ),
+    );
+    const stage = task('Stage events', 'stage-events', { runId }, '$.staging');
+
+    // Each group of core models runs in parallel, fact models split into two date shards.
+    const groupNames = ['Build facts', 'Build daily aggregates', 'Build dimensions'];
+    const buildGroups = CORE_MODEL_GROUPS.map((group, index) => {
+      const parallel = new sfn.Parallel(this, groupNames[index] ?? `Build group ${index + 1}`, {
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+      for (const model of group) {
+        const shardCount = DATE_SHARDED_MODELS.includes(model) ? 2 : 1;
+        for (let shard = 0; shard < shardCount; shard++) {
+          const name = shardCount > 1 ? `Build ${model} (${shard + 1} of ${shardCount})` : `Build ${model}`;
+          parallel.branch(
+            task(name, 'build-model', { runId, model, shard, shardCount }, sfn.JsonPath.DISCARD),
+          );
+        }
+      }
+      return parallel;
+    });
+
+    const quality = (phase: 'core' | 'analytics') =>
+      task(
+        phase === 'core' ? 'Check core quality' : 'Check analytics quality',
+        'check-quality',
+        {
+          runId,
+          phase,
+          dates: sfn.JsonPath.listAt('$.staging.dates'),
+          fileIds: sfn.JsonPath.listAt('$.staging.fileIds'),
+        },
+        sfn.JsonPath.DISCARD,
+      );
+    const setAsOf = task(
+      'Set as-of date',
+      'set-as-of',
+      { runId, asOf: sfn.JsonPath.stringAt('$.run.asOf') },
+      '$.analytics',
+    );
+    const refresh = new sfn.Parallel(this, 'Refresh analytics', { resultPath: sfn.JsonPath.DISCARD });
+    for (const view of ANALYTICS_VIEWS)
+      refresh.branch(task(`Refresh ${view}`, 'refresh-view', { runId, view }, sfn.JsonPath.DISCARD));
+    const finish = task(
+      'Finish run',
+      'finish-run',
+      {
+        runId,
+        status: 'succeeded',
+        asOf: sfn.JsonPath.stringAt('$.analytics.asOf'),
+        dates: sfn.JsonPath.listAt('$.staging.dates'),
+        datesReadAt: sfn.JsonPath.stringAt('$.staging.datesReadAt'),
+      },
+      '$.result',
+    );
+
+    const recordFailure = task(
+      'Record failure',
+      'finish-run',
+      { runId, status: 'failed', error: sfn.JsonPath.objectAt('$.error') },
+      sfn.JsonPath.DISCARD,
+    );
+    const failed = new sfn.Fail(this, 'Run failed', {
+      errorPath: '$.error.Error',
+      causePath: '$.error.Cause',
+    });
+    recordFailure.next(failed);
+
+    const afterStart = [
+      listFiles,
+      loadFiles,
+      stage,
+      ...buildGroups,
+      quality('core'),
+      setAsOf,
+      refresh,
+      quality('analytics'),
+      finish,
+    ];
+    for (const state of afterStart)
+      state.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    // The input may leave out asOf and trigger; later states read both, so they get defaults here.
+    const chain = sfn.Chain.start(
+      new sfn.Pass(this, 'Read input', {
+        parameters: {
+          // Step Functions drops nulls from Parameters: '' stands for "no date given".
+          defaults: { asOf: '', trigger: 'manual' },
+          input: sfn.JsonPath.objectAt('$'),
+        },
+      }),
+    )
+      .next(
+        new sfn.Pass(this, 'Apply defaults', {
+          parameters: {
+            merged: sfn.JsonPath.jsonMerge(
+              sfn.JsonPath.objectAt('$.defaults'),
+              sfn.JsonPath.objectAt('$.input'),
+            ),
+          },
+          outputPath: '$.merged',
+        }),
+      )
+      .next(startRun);
+    let last: sfn.INextable = startRun;
+    for (const state of afterStart) {
+      last.next(state as unknown as sfn.IChainable);
+      last = state as unknown as sfn.INextable;
+    }
+
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: undefined,
+      comment:
+        'saas-analytics-pipeline: load new landing files, stage, build the star schema, refresh analytics, gate on data quality',
+      definitionBody: sfn.DefinitionBody.fromChainable(chain),
+      timeout: Duration.hours(2),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'StateMachineLogs', {
+          retention: logs.RetentionDays.THREE_MONTHS,
+        }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+
+    if (props.dailySchedule ?? true) {
+      new events.Rule(this, 'DailyRun', {
+        description: 'Runs the pipeline at 02:00 UTC with yesterday as the logical date',
+        schedule: events.Schedule.cron({ minute: '0', hour: '2' }),
+        targets: [
+          new targets.SfnStateMachine(this.stateMachine, {
+            input: events.RuleTargetInput.fromObject({ asOf: 'yesterday', trigger: 'schedule' }),
+          }),
+        ],
+      });
+    }
+  }
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_m, _dash, letter: string) => letter.toUpperCase());
+}
