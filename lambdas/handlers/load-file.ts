@@ -22,15 +22,13 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
       `load_file ${key}`,
       async () => {
         // If-Match pins the version that was listed: a file replaced since is a new file for the next run.
-        const object = await deps
-          .s3()
-          .send(
-            new GetObjectCommand({
-              Bucket: bucket,
-              Key: key,
-              IfMatch: input.etag ? `"${input.etag}"` : undefined,
-            }),
-          );
+        const object = await deps.s3().send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            IfMatch: input.etag ? `"${input.etag}"` : undefined,
+          }),
+        );
         const etag = (object.ETag ?? input.etag).replace(/"/g, '');
         return ingestFile(pool, {
           bucket,

@@ -8,9 +8,8 @@ export interface StartRunInput {
   readonly executionName: string;
   /** ISO time the execution started ($$.Execution.StartTime). */
   readonly startedAt: string;
-  /** A date, "yesterday" (of startedAt, for the daily schedule), or absent: the latest event date. */
-  readonly asOf?: string | null;
-  readonly trigger?: string | null;
+  /** The execution's input: `asOf` a date, "yesterday" (of startedAt, for the daily schedule) or absent (the latest event date); `trigger` who started it. */
+  readonly input?: { readonly asOf?: string | null; readonly trigger?: string | null } | null;
 }
 
 export interface RunInfo {
@@ -23,13 +22,17 @@ export function createStartRunHandler(deps: HandlerDependencies) {
   return async (input: StartRunInput): Promise<RunInfo> => {
     const runId = expectString(input as unknown as Record<string, unknown>, 'executionName');
     const asOf = resolveAsOf(
-      input.asOf ?? null,
+      input.input?.asOf ?? null,
       expectString(input as unknown as Record<string, unknown>, 'startedAt'),
     );
     try {
       const pool = await deps.pool();
       await migrate(pool);
-      await startRun(pool, { runId, logicalDate: asOf ?? undefined, trigger: input.trigger ?? 'manual' });
+      await startRun(pool, {
+        runId,
+        logicalDate: asOf ?? undefined,
+        trigger: input.input?.trigger ?? 'manual',
+      });
     } catch (error) {
       throw asStepError(error);
     }

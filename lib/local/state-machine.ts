@@ -105,8 +105,9 @@ export async function executeStateMachine(
 ): Promise<LocalExecution> {
   polyfillPromiseWithResolvers();
   const { StateMachine, ExecutionError } = await import('aws-local-stepfunctions');
-  // The library changes the definition it is given: hand it a copy.
-  const machine = new StateMachine(structuredClone(rendered.definition));
+  // The library changes the definition it is given: hand it a copy (made by JSON, so that under jest
+  // its objects belong to the same realm as the library's own type checks).
+  const machine = new StateMachine(JSON.parse(JSON.stringify(rendered.definition)) as StateMachineDefinition);
   const taskResourceLocalHandlers = Object.fromEntries(
     Object.entries(rendered.taskHandlers).map(([state, handler]) => [
       state,

@@ -128,8 +128,8 @@ export class PipelineStateMachine extends Construct {
       {
         executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
         startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        asOf: sfn.JsonPath.stringAt('$.asOf'),
-        trigger: sfn.JsonPath.stringAt('$.trigger'),
+        // The whole input, so that asOf and trigger may be left out of it.
+        input: sfn.JsonPath.objectAt('$'),
       },
       '$.run',
     );
@@ -236,28 +236,7 @@ export class PipelineStateMachine extends Construct {
     ];
     for (const state of afterStart)
       state.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    // The input may leave out asOf and trigger; later states read both, so they get defaults here.
-    const chain = sfn.Chain.start(
-      new sfn.Pass(this, 'Read input', {
-        parameters: {
-          // Step Functions drops nulls from Parameters: '' stands for "no date given".
-          defaults: { asOf: '', trigger: 'manual' },
-          input: sfn.JsonPath.objectAt('$'),
-        },
-      }),
-    )
-      .next(
-        new sfn.Pass(this, 'Apply defaults', {
-          parameters: {
-            merged: sfn.JsonPath.jsonMerge(
-              sfn.JsonPath.objectAt('$.defaults'),
-              sfn.JsonPath.objectAt('$.input'),
-            ),
-          },
-          outputPath: '$.merged',
-        }),
-      )
-      .next(startRun);
+    const chain = sfn.Chain.start(startRun);
     let last: sfn.INextable = startRun;
     for (const state of afterStart) {
       last.next(state as unknown as sfn.IChainable);

@@ -1,0 +1,85 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PipelineStack } from '../../../lib/pipeline-stack';
+import { STEP_HANDLERS } from '../../../lib/pipeline/pipeline-state-machine';
+
+// CDK assertions on the properties that matter, not a whole-template snapshot. Bundling and the
+// built-in CloudFormation validation are off: they would add seconds and test nothing of ours.
+let template: Template;
+let definition: string;
+beforeAll(() => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
+  template = Template.fromStack(new PipelineStack(app, 'Test'));
+  const machines = template.findResources('AWS::StepFunctions::StateMachine');
+  definition = JSON.stringify(Object.values(machines)[0]?.Properties?.DefinitionString);
+});
+
+test('one function per kind of step, Node.js 22 on ARM, traced, with the secret ARN but no credentials', () => {
+  template.resourceCountIs('AWS::Lambda::Function', STEP_HANDLERS.length);
+  template.allResourcesProperties('AWS::Lambda::Function', {
+    Runtime: 'nodejs22.x',
+    Architectures: ['arm64'],
+    TracingConfig: { Mode: 'Active' },
+    Environment: { Variables: Match.objectLike({ DATABASE_SECRET_ARN: Match.anyValue() }) },
+  });
+  for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+    const variables = Object.keys(
+      (fn.Properties as { Environment: { Variables: object } }).Environment.Variables,
+    );
+    expect(variables.filter((name) => /PASSWORD|DATABASE_URL/i.test(name))).toEqual([]);
+  }
+});
+
+test('every Task retries transient errors with back-off, has a timeout, and failures are caught and recorded', () => {
+  const tasks = [...definition.matchAll(/\\"Type\\":\\"Task\\"/g)].length;
+  expect(tasks).toBe(23);
+  expect([...definition.matchAll(/TransientDatabaseError/g)]).toHaveLength(tasks);
+  expect([...definition.matchAll(/\\"TimeoutSeconds\\":/g)].length).toBeGreaterThanOrEqual(tasks);
+  expect(definition).toContain('\\"BackoffRate\\":2');
+  expect(definition).toMatch(
+    /\\"Catch\\":\[\{\\"ErrorEquals\\":\[\\"States.ALL\\"\],\\"ResultPath\\":\\"\$.error\\",\\"Next\\":\\"Record failure\\"\}\]/,
+  );
+  expect(definition).toContain(
+    '\\"Run failed\\":{\\"Type\\":\\"Fail\\",\\"ErrorPath\\":\\"$.error.Error\\",\\"CausePath\\":\\"$.error.Cause\\"}',
+  );
+});
+
+test('files are loaded by a Map of bounded concurrency', () => {
+  expect(definition).toMatch(/\\"Load files\\":\{[^}]*\\"Type\\":\\"Map\\"/);
+  expect(definition).toContain('\\"MaxConcurrency\\":2');
+});
+
+test('the state machine logs and traces, and times out', () => {
+  template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    TracingConfiguration: { Enabled: true },
+    LoggingConfiguration: Match.objectLike({ Level: 'ALL' }),
+  });
+  expect(definition).toContain('\\"TimeoutSeconds\\":7200');
+});
+
+test('a rule starts a run every day at 02:00 UTC for yesterday', () => {
+  template.hasResourceProperties('AWS::Events::Rule', {
+    ScheduleExpression: 'cron(0 2 * * ? *)',
+    Targets: [Match.objectLike({ Input: JSON.stringify({ asOf: 'yesterday', trigger: 'schedule' }) })],
+  });
+});
+
+test('the landing bucket is private, encrypted, versioned and TLS-only', () => {
+  template.hasResourceProperties('AWS::S3::Bucket', {
+    PublicAccessBlockConfiguration: {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    },
+    VersioningConfiguration: { Status: 'Enabled' },
+    BucketEncryption: Match.objectLike({}),
+  });
+  template.hasResourceProperties('AWS::S3::BucketPolicy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    },
+  });
+});
