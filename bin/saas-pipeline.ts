@@ -7,6 +7,7 @@ import { EXIT, type Writer } from '../lib/cli/output';
 import { resetCommand } from '../lib/cli/reset';
 import { runCommand, withDatabase } from '../lib/cli/run';
 import { statusCommand } from '../lib/cli/status';
+import { uploadCommand } from '../lib/cli/upload';
 
 const HELP = `Usage: saas-pipeline <command> [options]
 
@@ -16,7 +17,8 @@ them exactly once into PostgreSQL (raw -> staging -> core -> analytics) and chec
 Commands:
   demo        generate six months of events, run the pipeline, print the analytics (npm start)
   generate    write synthetic events to a folder or an S3 bucket
-  run         load new files from the landing folder and rebuild what they touched
+  upload      put event files from a folder into the landing bucket
+  run         execute the state machine: load new files, rebuild what they touched
   status      recent runs, step timings, file ledger, quarantine and quality results
   migrate     create or upgrade the warehouse schema
   reset       delete the local state folder (.saas-pipeline)
@@ -25,6 +27,9 @@ Commands:
 
 Environment:
   DATABASE_URL        PostgreSQL to use; unset: an embedded PostgreSQL 15 in $SAAS_PIPELINE_HOME/pg
+  LANDING_BUCKET      the landing bucket (default landing)
+  S3_ENDPOINT         an S3 API (LocalStack, AWS); unset: a local S3 server in $SAAS_PIPELINE_HOME/s3
+  AWS_REGION          region for S3_ENDPOINT
   SAAS_PIPELINE_HOME  local state folder (default .saas-pipeline in the current directory)
 
 Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run is in
@@ -51,6 +56,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   demo: (argv) => demoCommand(argv, write),
   generate: (argv) => runGenerateCommand(argv),
   run: (argv) => runCommand(argv, write),
+  upload: (argv) => uploadCommand(argv, write),
   status: (argv) => statusCommand(argv, write),
   migrate: migrateCommand,
   reset: (argv) => resetCommand(argv, write),

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { createPool, type Pool } from '../../lambdas/warehouse/db';
 import { startEmbeddedPostgres } from '../local/embedded-postgres';
+import { type LandingStore, openLandingStore } from '../local/s3-server';
 
 /** Where local state lives: the embedded database, the landing folder. */
 export function pipelineHome(): string {
@@ -59,4 +60,19 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
 
 export function redact(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+/**
+ * The landing bucket (LANDING_BUCKET, default "landing"): on S3_ENDPOINT if set (LocalStack, AWS),
+ * else on a local S3 server keeping its objects in $SAAS_PIPELINE_HOME/s3, started for the command.
+ */
+export async function openLanding(log: (line: string) => void): Promise<LandingStore> {
+  const store = await openLandingStore({
+    bucket: process.env.LANDING_BUCKET || 'landing',
+    endpoint: process.env.S3_ENDPOINT || undefined,
+    region: process.env.AWS_REGION || undefined,
+    localDir: path.join(pipelineHome(), 's3'),
+  });
+  log(`landing bucket "${store.bucket}" on ${store.description}`);
+  return store;
 }

@@ -1,25 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { runWarehouse, type WarehouseRunSummary } from '../../lambdas/warehouse/pipeline';
-import { QualityGateError } from '../../lambdas/warehouse/quality';
-import { RunInProgressError } from '../../lambdas/warehouse/runs';
-import { landedFileSource, listLandedFiles } from '../local/landing-folder';
-import { createProgress } from '../progress';
-import { DatabaseUnreachableError, landingDir, openDatabase, type Database } from './environment';
-import { EXIT, formatCount, seconds, type Writer } from './output';
+import { createLocalHandlers } from '../local/handlers';
+import type { LandingStore } from '../local/s3-server';
+import { executeStateMachine, type LocalExecution, renderStateMachine } from '../local/state-machine';
+import { createProgress, type Progress } from '../progress';
+import { DatabaseUnreachableError, openDatabase, openLanding, type Database } from './environment';
+import { EXIT, seconds, table, type Writer } from './output';
 
-export const RUN_HELP = `Usage: saas-pipeline run [--as-of DATE] [--landing DIR]
+export const RUN_HELP = `Usage: saas-pipeline run [--as-of DATE]
 
-Loads the files in the landing folder that are not loaded yet (exactly once: a file already loaded
-is skipped), then stages, builds the star schema for the dates those files touched, refreshes the
-analytics views as of DATE and runs the data-quality gate. Each step prints its rows and time.
+Executes the pipeline's state machine once, the same definition "cdk deploy" ships, with its Lambda
+handlers running in this process: loads the landing files not loaded yet (exactly once), stages
+them, rebuilds the star schema for the dates they touched, refreshes the analytics views as of DATE
+and gates on data quality. Prints each state as it finishes, then every step's rows and time.
 
 Options:
   --as-of DATE     the logical date of the analytics, YYYY-MM-DD   default the latest event date
-  --landing DIR    folder holding events/dt=YYYY-MM-DD/*.ndjson.gz  default $SAAS_PIPELINE_HOME/landing
   -h, --help       show this help
 
-Database: DATABASE_URL if set, else an embedded PostgreSQL 15 in $SAAS_PIPELINE_HOME/pg
-(default .saas-pipeline/pg), started for the command and stopped after it.
+Environment:
+  DATABASE_URL     PostgreSQL to use; unset: an embedded PostgreSQL 15 in $SAAS_PIPELINE_HOME/pg
+  LANDING_BUCKET   the landing bucket (default landing)
+  S3_ENDPOINT      an S3 API (LocalStack, AWS); unset: a local S3 server in $SAAS_PIPELINE_HOME/s3
+  AWS_REGION       region for S3_ENDPOINT
 
 Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed,
 4 another run is in progress, 5 database unreachable.
@@ -28,11 +31,7 @@ Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed,
 export async function runCommand(argv: string[], write: Writer): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      'as-of': { type: 'string' },
-      landing: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return (write(RUN_HELP), EXIT.ok);
   const asOf = values['as-of'];
@@ -40,13 +39,32 @@ export async function runCommand(argv: string[], write: Writer): Promise<number>
     write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
     return EXIT.usage;
   }
-  return withDatabase(write, async (db) => {
-    await runOnce(db, { asOf, landing: values.landing ?? landingDir() }, write);
-    return EXIT.ok;
-  });
+  return withServices(write, async (db, landing) =>
+    exitCodeOf(await runOnce(db, landing, { asOf }, write), write),
+  );
 }
 
-/** Opens the database, runs `work`, and turns the pipeline's known failures into exit codes with a clear message. */
+/** Opens the database and the landing bucket, runs `work`, closes both; a failure to open becomes an exit code. */
+export async function withServices(
+  write: Writer,
+  work: (db: Database, landing: LandingStore) => Promise<number>,
+): Promise<number> {
+  let db: Database | undefined;
+  let landing: LandingStore | undefined;
+  try {
+    db = await openDatabase(write);
+    landing = await openLanding(write);
+    return await work(db, landing);
+  } catch (error) {
+    write(`\nerror: ${(error as Error).message}`);
+    return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
+  } finally {
+    await landing?.close();
+    await db?.close();
+  }
+}
+
+/** Opens only the database (for commands that need no bucket). */
 export async function withDatabase(write: Writer, work: (db: Database) => Promise<number>): Promise<number> {
   let db: Database | undefined;
   try {
@@ -54,61 +72,105 @@ export async function withDatabase(write: Writer, work: (db: Database) => Promis
     return await work(db);
   } catch (error) {
     write(`\nerror: ${(error as Error).message}`);
-    if (error instanceof DatabaseUnreachableError) return EXIT.databaseUnreachable;
-    if (error instanceof QualityGateError) {
-      write(
-        'The failing checks and their sample rows are in ops.quality_results; "saas-pipeline status" lists them.',
-      );
-      return EXIT.qualityGate;
-    }
-    if (error instanceof RunInProgressError) return EXIT.runInProgress;
-    return EXIT.failure;
+    return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
   } finally {
     await db?.close();
   }
 }
 
+export interface RunOutcome {
+  readonly runId: string;
+  readonly execution: LocalExecution;
+}
+
+/** One execution of the state machine, shown as it goes: a line per state, a bar over the files. */
 export async function runOnce(
   db: Database,
-  options: { asOf?: string; landing: string },
+  landing: LandingStore,
+  options: { asOf?: string },
   write: Writer,
-): Promise<WarehouseRunSummary> {
-  const files = await listLandedFiles(options.landing);
-  write(`run: ${files.length} files in ${options.landing}; database: ${db.description}`);
-  const progress = createProgress({ total: files.length, unit: 'files', label: 'load_files' });
-  let done = 0;
-  let rows = 0;
-  const summary = await runWarehouse(db.pool, {
-    asOf: options.asOf,
-    trigger: 'cli',
-    sources: (async function* () {
-      for (const file of files) yield await landedFileSource('local-landing', file);
-    })(),
-    onFileLoaded: (result) => {
-      rows += result.rows;
-      progress.update(++done, `${formatCount(rows)} rows`);
-    },
-    onStep: (event) => {
-      if (event.step === 'load_files' && event.status !== 'started')
-        progress.finish(`${formatCount(rows)} rows`);
-      if (event.status === 'succeeded') {
+): Promise<RunOutcome> {
+  const runId = `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  write(`run ${runId}: state machine from the CDK app, database ${db.description}`);
+  const rendered = renderStateMachine();
+  const handlers = createLocalHandlers({
+    pool: async () => db.pool,
+    s3: () => landing.client,
+    landing: { bucket: landing.bucket, prefix: 'events/' },
+  });
+  const started = new Map<string, number>();
+  let files: Progress | undefined;
+  let filesDone = 0;
+  const execution = await executeStateMachine(rendered, {
+    input: { ...(options.asOf ? { asOf: options.asOf } : {}), trigger: 'cli' },
+    executionName: runId,
+    handlers,
+    onEvent: (event) => {
+      if (!('state' in event)) return;
+      const key = `${event.state.name}#${event.index ?? ''}`;
+      if (event.type === 'StateEntered') started.set(key, event.timestamp);
+      if (event.state.type !== 'Task') return;
+      const took = seconds(event.timestamp - (started.get(key) ?? event.timestamp));
+      if (event.state.name === 'Load file') {
+        if (event.type === 'StateExited') files?.update(++filesDone);
+      } else if (event.type === 'StateExited') {
+        if (event.state.name === 'List new files') {
+          const count =
+            (event.state.output as { files?: { items?: unknown[] } } | undefined)?.files?.items?.length ?? 0;
+          write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${count} new files`);
+          if (count > 0) files = createProgress({ total: count, unit: 'files', label: 'Load files' });
+        } else {
+          if (event.state.name === 'Stage events') files?.finish();
+          write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}`);
+        }
+      } else if (event.type === 'StateRetried') {
         write(
-          `  ok    ${event.step.padEnd(34)} ${formatCount(event.rows).padStart(11)} rows ${seconds(event.durationMs ?? 0).padStart(9)}`,
+          `  retry  ${event.state.name.padEnd(42)} ${took.padStart(9)}   attempt ${event.retry.attempt + 1}`,
         );
-      } else if (event.status === 'failed') {
+      } else if (event.type === 'StateFailed') {
         write(
-          `  FAIL  ${event.step.padEnd(34)} ${seconds(event.durationMs ?? 0).padStart(27)}  ${event.error ?? ''}`,
+          `  FAIL   ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${event.Error}: ${String(event.Cause).slice(0, 300)}`,
         );
       }
     },
   });
-  const skipped = summary.files.filter((file) => file.status === 'skipped').length;
-  const warnings = summary.quality.filter((check) => !check.passed);
-  write(
-    `run ${summary.runId} succeeded in ${seconds(summary.durationMs)}: ${summary.files.length - skipped} files loaded, ${skipped} already loaded; ` +
-      `${formatCount(summary.staging.staged)} events staged, ${formatCount(summary.staging.quarantined)} quarantined, ` +
-      `${formatCount(summary.staging.duplicates)} duplicates; analytics as of ${summary.asOf ?? '-'}`,
+  files?.finish();
+  const steps = await db.pool.query(
+    `select step_name as step, status, row_count as rows, round(duration_ms / 1000.0, 2) as seconds
+     from ops.run_steps where run_id = $1 and step_name not like 'load_file %'
+     union all
+     select 'load_file (' || count(*) || ' files)', min(status), sum(row_count), round(sum(duration_ms) / 1000.0, 2)
+     from ops.run_steps where run_id = $1 and step_name like 'load_file %' having count(*) > 0
+     order by 1`,
+    [runId],
   );
-  for (const check of warnings) write(`  warning: ${check.name} (${check.failingRows} rows)`);
-  return summary;
+  if (steps.rows.length > 0)
+    write('\nSteps (rows and seconds as each handler recorded them)\n' + table(steps.rows));
+  const run = await db.pool.query<{ status: string; as_of_date: string | null; seconds: string }>(
+    `select status, as_of_date, round(extract(epoch from coalesce(finished_at, now()) - started_at)::numeric, 1)::text as seconds
+     from ops.runs where run_id = $1`,
+    [runId],
+  );
+  const record = run.rows[0];
+  if (execution.status === 'SUCCEEDED') {
+    write(
+      `\nrun ${runId} succeeded in ${record?.seconds ?? '?'} s; analytics as of ${record?.as_of_date ?? '-'}`,
+    );
+  } else {
+    write(`\nrun ${runId} failed: ${execution.error}: ${execution.cause}`);
+  }
+  return { runId, execution };
+}
+
+export function exitCodeOf(outcome: RunOutcome, write: Writer): number {
+  const { execution } = outcome;
+  if (execution.status === 'SUCCEEDED') return EXIT.ok;
+  if (/QualityGateError/.test(`${execution.error} ${execution.cause}`)) {
+    write(
+      'The failing checks and their sample rows are in ops.quality_results; "saas-pipeline status" lists them.',
+    );
+    return EXIT.qualityGate;
+  }
+  if (execution.error === 'RunInProgressError') return EXIT.runInProgress;
+  return EXIT.failure;
 }

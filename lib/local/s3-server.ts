@@ -1,0 +1,76 @@
+import { mkdir } from 'node:fs/promises';
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+import { createS3Client } from '../../generator/s3-client';
+import { findFreePort } from './embedded-postgres';
+
+export interface LandingStore {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Where the bucket is, for messages: an endpoint URL or "AWS". */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export interface LandingStoreOptions {
+  readonly bucket: string;
+  /** An S3 API to use (LocalStack, MinIO, ...); unset with `local` false: AWS itself. */
+  readonly endpoint?: string;
+  readonly region?: string;
+  /** Start a local S3 server keeping its objects in this folder. */
+  readonly localDir?: string;
+}
+
+/**
+ * The landing bucket: on a local S3 API server (s3rver, started here, objects kept on disk), on a
+ * given endpoint, or on AWS. A missing bucket is created only on the local server.
+ */
+export async function openLandingStore(options: LandingStoreOptions): Promise<LandingStore> {
+  if (options.localDir && !options.endpoint) {
+    await mkdir(options.localDir, { recursive: true });
+    const port = await findFreePort(45690);
+    const server = new S3rver({ address: '127.0.0.1', port, silent: true, directory: options.localDir });
+    await server.run();
+    const endpoint = `http://127.0.0.1:${port}`;
+    // s3rver accepts any key pair; these are not secrets.
+    const client = createS3Client({
+      endpoint,
+      region: options.region,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await ensureBucket(client, options.bucket, true);
+    return {
+      client,
+      bucket: options.bucket,
+      description: `local S3 server (${options.localDir})`,
+      async close() {
+        client.destroy();
+        await server.close();
+      },
+    };
+  }
+  const client = createS3Client({ endpoint: options.endpoint, region: options.region });
+  await ensureBucket(client, options.bucket, false);
+  return {
+    client,
+    bucket: options.bucket,
+    description: options.endpoint ?? 'AWS S3',
+    async close() {
+      client.destroy();
+    },
+  };
+}
+
+async function ensureBucket(client: S3Client, bucket: string, create: boolean): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 404 && status !== 403 && (error as Error).name !== 'NotFound') throw error;
+    if (!create)
+      throw new Error(
+        `Landing bucket "${bucket}" does not exist or is not yours: create it or set LANDING_BUCKET`,
+      );
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}
