@@ -1,9 +1,12 @@
 /**
- * The warehouse benchmark (issue 2). Two ratios, each measured within one run of this script:
+ * The warehouse benchmark. Three ratios, each measured within one run of this script:
  *   1. the whole path from gzipped files to refreshed analytics, against a bare `psql \copy` of the
  *      same files into a one-column jsonb table (goal: within 4x);
  *   2. one new day on top of six months of history, against the same day on an empty warehouse
- *      (goal: within 1.5x).
+ *      (goal: within 1.5x);
+ *   3. the same six months through the state machine (rendered from the CDK app, executed locally,
+ *      files read from a local S3 server), against the in-process sequence of the same steps: what
+ *      the orchestration costs.
  * Usage: npm run bench [-- --days 182 --repeat 3]. Needs `psql` and a PostgreSQL at
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it creates and drops
  * databases named bench_*.
@@ -18,6 +21,12 @@ import { generate } from '../generator';
 import { createPool, type Pool } from '../lambdas/warehouse/db';
 import type { IngestSource } from '../lambdas/warehouse/ingest';
 import { runWarehouse, type StepEvent } from '../lambdas/warehouse/pipeline';
+import { createLocalHandlers } from '../lib/local/handlers';
+import { openLandingStore } from '../lib/local/s3-server';
+import { executeStateMachine, renderStateMachine } from '../lib/local/state-machine';
+import { Upload } from '@aws-sdk/lib-storage';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 
 const { values: args } = parseArgs({
   options: {
@@ -167,6 +176,40 @@ async function main(): Promise<void> {
     );
   }
 
+  // 3. The state machine over the same files, from a local S3 server.
+  const s3Dir = await mkdtemp(path.join(tmpdir(), 'bench-s3-'));
+  const orchestrated = await withDatabase('bench_state_machine', async (url) => {
+    const pool = createPool(url, 6);
+    const store = await openLandingStore({ bucket: 'landing', localDir: s3Dir });
+    try {
+      for (const file of files) {
+        await new Upload({
+          client: store.client,
+          params: { Bucket: 'landing', Key: path.relative(historyDir, file), Body: createReadStream(file) },
+        }).done();
+      }
+      const handlers = createLocalHandlers({
+        pool: async () => pool,
+        s3: () => store.client,
+        landing: { bucket: 'landing', prefix: 'events/' },
+      });
+      const rendered = renderStateMachine();
+      const started = performance.now();
+      const result = await executeStateMachine(rendered, {
+        input: {},
+        executionName: `bench-${Date.now()}`,
+        handlers,
+      });
+      if (result.status !== 'SUCCEEDED')
+        throw new Error(`state machine ${result.status}: ${result.error} ${result.cause}`);
+      return (performance.now() - started) / 1000;
+    } finally {
+      await store.close();
+      await pool.end();
+      await rm(s3Dir, { recursive: true, force: true });
+    }
+  });
+
   const events = whole.summary.files.reduce((n, f) => n + f.rows, 0);
   console.log(`history: ${files.length} files, ${events} events (${FROM}..${lastDay}, seed ${SEED})`);
   console.log(
@@ -185,6 +228,10 @@ async function main(): Promise<void> {
   );
   console.log(
     `ratio history / empty:            ${(median(whole.onHistory) / median(onEmpty)).toFixed(2)}x  (goal <= 1.5x)`,
+  );
+  console.log(`state machine, local S3 -> analytics: ${orchestrated.toFixed(2)} s`);
+  console.log(
+    `ratio state machine / in-process:  ${(orchestrated / whole.seconds).toFixed(2)}x  (orchestration overhead)`,
   );
 }
 

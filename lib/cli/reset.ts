@@ -6,8 +6,8 @@ import { EXIT, type Writer } from './output';
 export const RESET_HELP = `Usage: saas-pipeline reset [--yes]
 
 Deletes the local state folder ($SAAS_PIPELINE_HOME, default .saas-pipeline): the embedded
-database and the landing folder. Asks first unless --yes. A database named by DATABASE_URL is
-not touched.
+database and the local S3 server's objects. Asks first unless --yes. A database named by
+DATABASE_URL, or a bucket on S3_ENDPOINT, is not touched.
 
 Exit codes: 0 deleted or nothing to delete, 1 failed, 2 not confirmed.
 `;
@@ -21,7 +21,9 @@ export async function resetCommand(argv: string[], write: Writer): Promise<numbe
       return EXIT.usage;
     }
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await prompt.question(`Delete ${home} (embedded database and landing files)? [y/N] `);
+    const answer = await prompt.question(
+      `Delete ${home} (embedded database and local landing bucket)? [y/N] `,
+    );
     prompt.close();
     if (!/^y(es)?$/i.test(answer.trim())) return (write('reset: nothing deleted'), EXIT.usage);
   }

@@ -68,9 +68,12 @@ async function ensureBucket(client: S3Client, bucket: string, create: boolean): 
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status !== 404 && status !== 403 && (error as Error).name !== 'NotFound') throw error;
     if (!create) {
-      throw new Error(`Landing bucket "${bucket}" does not exist or is not yours: create it or set LANDING_BUCKET`, {
-        cause: error,
-      });
+      throw new Error(
+        `Landing bucket "${bucket}" does not exist or is not yours: create it or set LANDING_BUCKET`,
+        {
+          cause: error,
+        },
+      );
     }
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
   }
