@@ -12,6 +12,13 @@ export interface StartRunOptions {
   readonly runId?: string;
   readonly logicalDate?: string;
   readonly trigger?: string;
+  /**
+   * A run still "running" after this long died without recording it (its execution timed out or was
+   * stopped): it is marked failed so that it no longer blocks every later run. Longer than the state
+   * machine's own timeout.
+   * @default 3 hours
+   */
+  readonly abandonedAfterMinutes?: number;
 }
 
 /** Records a new running run. At most one run is running (a unique index), so a second start fails clearly. */
@@ -19,6 +26,12 @@ export async function startRun(pool: Pool, options: StartRunOptions = {}): Promi
   const runId =
     options.runId ??
     `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  await pool.query(
+    `update ops.runs set status = 'failed', finished_at = now(),
+       error = 'abandoned: still running after ' || $1 || ' minutes (its execution timed out or was stopped)'
+     where status = 'running' and started_at < now() - make_interval(mins => $1)`,
+    [options.abandonedAfterMinutes ?? 180],
+  );
   try {
     await pool.query(
       `insert into ops.runs (run_id, logical_date, status, trigger) values ($1, $2, 'running', $3)`,

@@ -125,3 +125,14 @@ test('a second run cannot start while one is running', async () => {
   await finishRun(oneRun.pool, runId, { status: 'succeeded' });
   await expect(runWarehouse(oneRun.pool, { asOf: AS_OF })).resolves.toMatchObject({ asOf: AS_OF });
 });
+
+test('a run that died without recording its end stops blocking new runs once it is abandoned', async () => {
+  await oneRun.pool.query(
+    `insert into ops.runs (run_id, status, started_at) values ('run-died', 'running', now() - interval '4 hours')`,
+  );
+  const next = await runWarehouse(oneRun.pool, { asOf: AS_OF });
+  expect(next.asOf).toBe(AS_OF);
+  const died = await oneRun.pool.query(`select status, error from ops.runs where run_id = 'run-died'`);
+  expect(died.rows[0].status).toBe('failed');
+  expect(died.rows[0].error).toMatch(/^abandoned: still running after 180 minutes/);
+});
