@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { createS3Client } from '../../generator/s3-client';
 import { findFreePort } from './embedded-postgres';
 
@@ -9,6 +10,8 @@ export interface LandingStore {
   readonly bucket: string;
   /** Where the bucket is, for messages: an endpoint URL or "AWS". */
   readonly description: string;
+  /** The S3 API's URL, unset for AWS. */
+  readonly endpoint?: string;
   close(): Promise<void>;
 }
 
@@ -28,10 +31,8 @@ export interface LandingStoreOptions {
 export async function openLandingStore(options: LandingStoreOptions): Promise<LandingStore> {
   if (options.localDir && !options.endpoint) {
     await mkdir(options.localDir, { recursive: true });
-    const port = await findFreePort(45690);
-    const server = new S3rver({ address: '127.0.0.1', port, silent: true, directory: options.localDir });
-    await server.run();
-    const endpoint = `http://127.0.0.1:${port}`;
+    const server = await startS3rverProcess(options.localDir, await findFreePort(45690));
+    const endpoint = `http://127.0.0.1:${server.port}`;
     // s3rver accepts any key pair; these are not secrets.
     const client = createS3Client({
       endpoint,
@@ -43,9 +44,10 @@ export async function openLandingStore(options: LandingStoreOptions): Promise<La
       client,
       bucket: options.bucket,
       description: `local S3 server (${options.localDir})`,
+      endpoint,
       async close() {
         client.destroy();
-        await server.close();
+        await server.stop();
       },
     };
   }
@@ -55,10 +57,47 @@ export async function openLandingStore(options: LandingStoreOptions): Promise<La
     client,
     bucket: options.bucket,
     description: options.endpoint ?? 'AWS S3',
+    endpoint: options.endpoint,
     async close() {
       client.destroy();
     },
   };
+}
+
+interface S3rverProcess {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** s3rver in a child process (see s3rver-process.js for why), ready when it prints its port. */
+function startS3rverProcess(directory: string, port: number): Promise<S3rverProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--openssl-legacy-provider', path.join(__dirname, 's3rver-process.js'), directory, String(port)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      const ready = /ready (\d+)/.exec(chunk.toString());
+      if (!ready) return;
+      const stopped = new Promise<void>((done) => child.once('exit', () => done()));
+      resolve({
+        port: Number(ready[1]),
+        stop: async () => {
+          child.stdin.end();
+          await stopped;
+        },
+      });
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`The local S3 server exited (code ${code}): ${output.trim()}`)),
+    );
+  });
 }
 
 async function ensureBucket(client: S3Client, bucket: string, create: boolean): Promise<void> {
