@@ -109,6 +109,7 @@ export async function runOnce(
       if (!('state' in event)) return;
       const key = `${event.state.name}#${event.index ?? ''}`;
       if (event.type === 'StateEntered') started.set(key, event.timestamp);
+      if (event.state.type === 'Map' && event.type === 'StateExited') files?.finish();
       if (event.state.type !== 'Task') return;
       const took = seconds(event.timestamp - (started.get(key) ?? event.timestamp));
       if (event.state.name === 'Load file') {
@@ -120,7 +121,6 @@ export async function runOnce(
           write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${count} new files`);
           if (count > 0) files = createProgress({ total: count, unit: 'files', label: 'Load files' });
         } else {
-          if (event.state.name === 'Stage events') files?.finish();
           write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}`);
         }
       } else if (event.type === 'StateRetried') {
