@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createPool, type Pool } from '../../lambdas/warehouse/db';
-import { startEmbeddedPostgres } from '../local/embedded-postgres';
+import { isReachableByOthers, startEmbeddedPostgres } from '../local/embedded-postgres';
 import { type LandingStore, openLandingStore } from '../local/s3-server';
 
 /** Where local state lives: the embedded database, the landing folder. */
@@ -38,7 +40,7 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
     return { pool, description, close: () => pool.end() };
   }
   const started = Date.now();
-  const dataDir = path.join(pipelineHome(), 'pg');
+  const dataDir = await embeddedDataDir(log);
   const server = await startEmbeddedPostgres({ dataDir }).catch((error: Error) => {
     throw new DatabaseUnreachableError(
       `Could not start the embedded PostgreSQL in ${dataDir}: ${error.message}. Set DATABASE_URL to use a server of your own, or run "saas-pipeline reset" if the folder is damaged.`,
@@ -56,6 +58,35 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
       await server.stop();
     },
   };
+}
+
+/**
+ * `$SAAS_PIPELINE_HOME/pg`, unless this runs as root inside a folder closed to other users (a
+ * private home, a mktemp clone): PostgreSQL then runs as the `postgres` user, who could not enter it,
+ * so the data goes to a folder of its own under /var/tmp, named after the state folder.
+ */
+export async function embeddedDataDir(log?: (line: string) => void): Promise<string> {
+  const preferred = path.join(pipelineHome(), 'pg');
+  if (process.getuid?.() !== 0 || (await isReachableByOthers(nearestExisting(preferred)))) return preferred;
+  const fallback = fallbackDataDir();
+  log?.(
+    `note: ${pipelineHome()} is closed to the "postgres" user PostgreSQL runs as; its data goes to ${fallback}`,
+  );
+  return fallback;
+}
+
+export function fallbackDataDir(): string {
+  return path.join(
+    '/var/tmp',
+    `saas-pipeline-${createHash('sha256').update(pipelineHome()).digest('hex').slice(0, 12)}`,
+    'pg',
+  );
+}
+
+function nearestExisting(dir: string): string {
+  let current = dir;
+  while (!existsSync(current) && current !== path.dirname(current)) current = path.dirname(current);
+  return current;
 }
 
 export function redact(url: string): string {

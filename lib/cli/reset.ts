@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
-import { pipelineHome } from './environment';
+import path from 'node:path';
+import { fallbackDataDir, pipelineHome } from './environment';
 import { EXIT, type Writer } from './output';
 
 export const RESET_HELP = `Usage: saas-pipeline reset [--yes]
@@ -28,6 +29,8 @@ export async function resetCommand(argv: string[], write: Writer): Promise<numbe
     if (!/^y(es)?$/i.test(answer.trim())) return (write('reset: nothing deleted'), EXIT.usage);
   }
   await rm(home, { recursive: true, force: true });
+  // Where the embedded database went when the state folder was closed to its server (see environment.ts).
+  await rm(path.dirname(fallbackDataDir()), { recursive: true, force: true });
   write(`reset: deleted ${home}`);
   return EXIT.ok;
 }

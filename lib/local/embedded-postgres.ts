@@ -225,7 +225,8 @@ async function readOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
-async function isReachableByOthers(dir: string): Promise<boolean> {
+/** True when every folder from `dir` up to the root lets other users pass through (o+x). */
+export async function isReachableByOthers(dir: string): Promise<boolean> {
   for (let current = path.resolve(dir); ; current = path.dirname(current)) {
     if (((await stat(current)).mode & 0o001) === 0) return false;
     if (current === path.dirname(current)) return true;

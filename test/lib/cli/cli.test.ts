@@ -95,14 +95,19 @@ test('generate, upload, run, run again and status: the state machine on a local 
   expect(status.stdout).toMatch(/Recent runs[\s\S]*succeeded[\s\S]*Quarantine by reason[\s\S]*invalid_json/);
 });
 
-test('a state folder the embedded server cannot enter is explained, not a bare permission error', async () => {
+test('as root in a folder closed to other users, the embedded database lives under /var/tmp instead', async () => {
   if (process.getuid?.() !== 0) return; // only root hands the server to another user
   const closed = await mkdtemp(path.join(tmpdir(), 'saas-pipeline-closed-'));
+  const env = { SAAS_PIPELINE_HOME: path.join(closed, 'home') };
   try {
-    const result = await cli(['migrate'], { SAAS_PIPELINE_HOME: path.join(closed, 'home') });
-    expect(result.code).toBe(5);
-    expect(result.stdout).toMatch(/is not open to other users \(mode 700\)[\s\S]*SAAS_PIPELINE_HOME/);
+    const result = await cli(['migrate'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /closed to the "postgres" user[\s\S]*data goes to \/var\/tmp\/saas-pipeline-[0-9a-f]{12}\/pg/,
+    );
+    expect(result.stdout).toMatch(/applied 0001_schemas\.sql/);
   } finally {
+    expect((await cli(['reset', '--yes'], env)).code).toBe(0);
     await rm(closed, { recursive: true, force: true });
   }
 });
