@@ -33,8 +33,10 @@ export async function startRun(pool: Pool, options: StartRunOptions = {}): Promi
     [options.abandonedAfterMinutes ?? 180],
   );
   try {
+    // A retried start (its first attempt committed but lost the reply) finds its own run: no conflict.
     await pool.query(
-      `insert into ops.runs (run_id, logical_date, status, trigger) values ($1, $2, 'running', $3)`,
+      `insert into ops.runs (run_id, logical_date, status, trigger) values ($1, $2, 'running', $3)
+       on conflict (run_id) do nothing`,
       [runId, options.logicalDate ?? null, options.trigger ?? 'manual'],
     );
   } catch (error) {
@@ -52,9 +54,11 @@ export async function finishRun(
   runId: string,
   outcome: { status: 'succeeded' | 'failed'; asOf?: string | null; error?: string },
 ): Promise<void> {
+  // Only a running run changes: a late second report of the same failure (the execution's status
+  // rule after Record failure) leaves the first one in place.
   await pool.query(
     `update ops.runs set status = $2, as_of_date = coalesce($3::date, as_of_date), error = $4, finished_at = now()
-     where run_id = $1`,
+     where run_id = $1 and status = 'running'`,
     [runId, outcome.status, outcome.asOf ?? null, outcome.error ?? null],
   );
 }

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { finishRun } from '../../lambdas/warehouse/runs';
 import { createLocalHandlers } from '../local/handlers';
+import { onInterrupt } from './interrupt';
 import type { LandingStore } from '../local/s3-server';
 import { executeStateMachine, type LocalExecution, renderStateMachine } from '../local/state-machine';
 import { createProgress, type Progress } from '../progress';
+import { ClusterInUseError } from '../local/embedded-postgres';
 import { DatabaseUnreachableError, openDatabase, openLanding, type Database } from './environment';
 import { EXIT, seconds, table, type Writer } from './output';
 
@@ -51,14 +54,20 @@ export async function withServices(
 ): Promise<number> {
   let db: Database | undefined;
   let landing: LandingStore | undefined;
+  const forget = onInterrupt(async () => {
+    await landing?.close();
+    await db?.close();
+  });
   try {
     db = await openDatabase(write);
     landing = await openLanding(write);
     return await work(db, landing);
   } catch (error) {
-    write(`\nerror: ${(error as Error).message}`);
+    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
+    if (error instanceof ClusterInUseError) return EXIT.runInProgress;
     return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
   } finally {
+    forget();
     await landing?.close();
     await db?.close();
   }
@@ -67,13 +76,16 @@ export async function withServices(
 /** Opens only the database (for commands that need no bucket). */
 export async function withDatabase(write: Writer, work: (db: Database) => Promise<number>): Promise<number> {
   let db: Database | undefined;
+  const forget = onInterrupt(async () => db?.close());
   try {
     db = await openDatabase(write);
     return await work(db);
   } catch (error) {
-    write(`\nerror: ${(error as Error).message}`);
+    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
+    if (error instanceof ClusterInUseError) return EXIT.runInProgress;
     return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
   } finally {
+    forget();
     await db?.close();
   }
 }
@@ -98,6 +110,10 @@ export async function runOnce(
     s3: () => landing.client,
     landing: { bucket: landing.bucket, prefix: 'events/' },
   });
+  // Registered after the services' clean-up, so it runs first: the run is recorded before they close.
+  const forget = onInterrupt(() =>
+    finishRun(db.pool, runId, { status: 'failed', error: 'interrupted: the command was stopped' }),
+  );
   const started = new Map<string, number>();
   let files: Progress | undefined;
   let filesDone = 0;
@@ -134,6 +150,7 @@ export async function runOnce(
       }
     },
   });
+  forget();
   files?.finish();
   const steps = await db.pool.query(
     `select step_name as step, status, row_count as rows, round(duration_ms / 1000.0, 2) as seconds

@@ -48,6 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const password = await readOrCreatePassword(path.join(dataDir, 'password'));
   if (!existsSync(path.join(clusterDir, 'PG_VERSION')))
     await initialise(binaries.initdb, clusterDir, password, owner);
+  await assertNotRunning(clusterDir);
   const port = options.port ?? (await findFreePort(54329));
   const server = await startServer(binaries.postgres, clusterDir, port, owner, options.onLog);
   const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
@@ -154,10 +155,12 @@ function startServer(
     ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
   ];
   return new Promise((resolve, reject) => {
+    // A process group of its own: Ctrl-C reaches the CLI, which records its run and then stops the server.
     const child = spawn(postgres, args, {
       ...owner,
       env: { ...process.env, LC_ALL: 'C' },
       stdio: ['ignore', 'ignore', 'pipe'],
+      detached: true,
     });
     let output = '';
     const stopOnExit = (): void => void child.kill('SIGINT');
@@ -176,6 +179,28 @@ function startServer(
       ),
     );
   });
+}
+
+export class ClusterInUseError extends Error {}
+
+/**
+ * One command at a time uses a state folder's database. A server left by a command that was killed
+ * still holds postmaster.pid; say so, with the way out, rather than a lock-file error.
+ */
+async function assertNotRunning(clusterDir: string): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // not running: PostgreSQL clears the stale file itself
+  }
+  throw new ClusterInUseError(
+    `the embedded database in ${path.dirname(clusterDir)} is in use by another command (PostgreSQL pid ${pid}). ` +
+      `Wait for it to finish; if no saas-pipeline command is running, stop the leftover server with: kill -INT ${pid}`,
+  );
 }
 
 /** A fast shutdown: open transactions roll back, the data stays consistent. */

@@ -3,7 +3,6 @@ import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createS3Client } from '../../generator/s3-client';
-import { findFreePort } from './embedded-postgres';
 
 export interface LandingStore {
   readonly client: S3Client;
@@ -31,7 +30,7 @@ export interface LandingStoreOptions {
 export async function openLandingStore(options: LandingStoreOptions): Promise<LandingStore> {
   if (options.localDir && !options.endpoint) {
     await mkdir(options.localDir, { recursive: true });
-    const server = await startS3rverProcess(options.localDir, await findFreePort(45690));
+    const server = await startS3rverProcess(options.localDir, 0);
     const endpoint = `http://127.0.0.1:${server.port}`;
     // s3rver accepts any key pair; these are not secrets.
     const client = createS3Client({

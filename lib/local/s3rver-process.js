@@ -5,6 +5,7 @@
 const S3rver = require('s3rver');
 
 const [directory, port] = process.argv.slice(2);
+// Port 0 lets the system pick a free port, reported on stdout, so two commands never race for one.
 const server = new S3rver({ address: '127.0.0.1', port: Number(port), silent: true, directory });
 server.run().then(
   ({ port: bound }) => process.stdout.write(`ready ${bound}\n`),

@@ -109,13 +109,18 @@ export class PipelineStateMachine extends Construct {
         // The Retry below covers the Lambda service errors too, with this project's back-off.
         retryOnServiceExceptions: false,
         resultPath,
-        taskTimeout: sfn.Timeout.duration(lambdaFunction.timeout ?? Duration.minutes(5)),
+        // Longer than the function's own timeout, so that the function's error (with its logs) is the one reported.
+        taskTimeout: sfn.Timeout.duration(
+          (lambdaFunction.timeout ?? Duration.minutes(5)).plus(Duration.seconds(30)),
+        ),
       });
+      // Up to about three minutes of retries: long enough to ride out a Multi-AZ failover.
       step.addRetry({
         errors: TRANSIENT_ERRORS,
-        interval: Duration.seconds(2),
+        interval: Duration.seconds(5),
         backoffRate: 2,
-        maxAttempts: 3,
+        maxAttempts: 6,
+        maxDelay: Duration.seconds(60),
         jitterStrategy: sfn.JitterType.FULL,
       });
       return step;
@@ -221,6 +226,9 @@ export class PipelineStateMachine extends Construct {
       errorPath: '$.error.Error',
       causePath: '$.error.Cause',
     });
+    // If even the failure cannot be recorded, the execution still ends failed with the original
+    // cause; the execution-status rule below then records the run.
+    recordFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.recordFailureError' });
     recordFailure.next(failed);
 
     const afterStart = [
@@ -257,6 +265,32 @@ export class PipelineStateMachine extends Construct {
         level: sfn.LogLevel.ALL,
         includeExecutionData: false,
       },
+    });
+
+    // Whatever ends an execution without Record failure (a timeout, a stop, an uncatchable error such
+    // as States.DataLimitExceeded) still closes its run: the run id is the execution's name.
+    new events.Rule(this, 'RunEnded', {
+      description: 'Records a pipeline run as failed when its execution fails, times out or is stopped',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        },
+      },
+      targets: [
+        new targets.LambdaFunction(this.functions['finish-run'], {
+          event: events.RuleTargetInput.fromObject({
+            runId: events.EventField.fromPath('$.detail.name'),
+            status: 'failed',
+            error: {
+              Error: `Execution${events.EventField.fromPath('$.detail.status')}`,
+              Cause: 'the execution ended without recording its run',
+            },
+          }),
+        }),
+      ],
     });
 
     if (props.dailySchedule ?? true) {

@@ -118,7 +118,7 @@ test('an unreachable DATABASE_URL exits 5 with the reason', async () => {
     DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
   });
   expect(result.code).toBe(5);
-  expect(result.stdout).toMatch(/Cannot reach DATABASE_URL \(postgres:\/\/nobody@127\.0\.0\.1:1\/none\)/);
+  expect(result.stderr).toMatch(/Cannot reach DATABASE_URL \(postgres:\/\/nobody@127\.0\.0\.1:1\/none\)/);
 });
 
 test('with no DATABASE_URL it starts an embedded PostgreSQL 15 in the state folder', async () => {
@@ -130,4 +130,48 @@ test('with no DATABASE_URL it starts an embedded PostgreSQL 15 in the state fold
   // The cluster persists between commands; the schema is still there.
   const again = await cli(['migrate'], env);
   expect(again.stdout).toMatch(/schema is up to date/);
+}, 120_000);
+
+test('Ctrl-C during a run records it as interrupted, stops the servers, and the next run proceeds', async () => {
+  const env = { SAAS_PIPELINE_HOME: path.join(home, 'interrupted') };
+  const folder = path.join(home, 'generated-interrupt');
+  expect(
+    (
+      await cli(
+        [
+          'generate',
+          '--from',
+          '2024-01-01',
+          '--to',
+          '2024-03-31',
+          '--users',
+          '200',
+          '--out',
+          folder,
+          '--quiet',
+        ],
+        env,
+      )
+    ).code,
+  ).toBe(0);
+  expect((await cli(['upload', folder], env)).code).toBe(0);
+
+  const child = spawn(process.execPath, [CLI, 'run'], {
+    env: { ...process.env, DATABASE_URL: undefined, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (stdout.includes('List new files')) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect(code).toBe(130);
+
+  const status = await cli(['status'], env);
+  expect(status.code).toBe(0);
+  expect(status.stdout).toMatch(/failed[\s\S]*interrupted: the command was stopped/);
+  const next = await cli(['run'], env);
+  expect(next.code).toBe(0);
+  expect(next.stdout).toMatch(/succeeded in/);
 }, 120_000);

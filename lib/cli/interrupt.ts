@@ -1,0 +1,33 @@
+/**
+ * Ctrl-C, a closed terminal or a `kill` must not leave a run marked running or a database server
+ * behind: the first such signal runs the registered clean-ups, newest first, then exits 130.
+ */
+type CleanUp = () => Promise<unknown>;
+
+const cleanUps: CleanUp[] = [];
+let installed = false;
+
+export function onInterrupt(cleanUp: CleanUp): () => void {
+  install();
+  cleanUps.push(cleanUp);
+  return () => {
+    const index = cleanUps.indexOf(cleanUp);
+    if (index >= 0) cleanUps.splice(index, 1);
+  };
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  let interrupted = false;
+  const handle = (signal: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${signal}: stopping, recording the run as interrupted\n`);
+    void (async () => {
+      for (const cleanUp of [...cleanUps].reverse()) await cleanUp().catch(() => undefined);
+      process.exit(130);
+    })();
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, handle);
+}
