@@ -2,22 +2,28 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
 
+/** Only what the Map needs: the bucket is in every function's environment. */
 export interface FileRef {
-  readonly bucket: string;
   readonly key: string;
   readonly etag: string;
-  readonly sizeBytes: number;
 }
 
 export interface NewFiles {
   readonly items: FileRef[];
+  /** New files in all; more than `items` when this run takes only part of a backlog. */
   readonly count: number;
   /** More files wait than one run takes; the next run continues. */
   readonly truncated: boolean;
+  /** Size of the taken files, gzipped. */
+  readonly bytes: number;
 }
 
-/** Keeps the Map's input well under the 256 KB state limit; a backlog is worked off run by run. */
-export const MAX_FILES_PER_RUN = 1000;
+/**
+ * One run takes at most this much: the list must stay well inside Step Functions' 256 KB state
+ * (keys can be long), and staging one batch well inside a Lambda's 15 minutes (measured: about 5 MB
+ * of gzipped events a second). A backlog is worked off run by run, oldest keys first.
+ */
+export const RUN_LIMITS = { files: 1000, listBytes: 96 * 1024, gzippedBytes: 1024 ** 3 };
 
 /** Lists the landing bucket and returns the objects whose key and ETag the ledger has not loaded. */
 export function createListNewFilesHandler(deps: HandlerDependencies) {
@@ -28,42 +34,55 @@ export function createListNewFilesHandler(deps: HandlerDependencies) {
       pool,
       runId,
       'list_new_files',
-      async () => {
-        const { bucket, prefix } = deps.landing;
-        const objects: FileRef[] = [];
-        let token: string | undefined;
-        do {
-          const page = await deps
-            .s3()
-            .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-          for (const object of page.Contents ?? []) {
-            if (!object.Key || !/\.ndjson(\.gz)?$/.test(object.Key)) continue;
-            objects.push({
-              bucket,
-              key: object.Key,
-              etag: (object.ETag ?? '').replace(/"/g, ''),
-              sizeBytes: object.Size ?? 0,
-            });
-          }
-          token = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (token);
-        const loaded = await pool.query<{ object_key: string; etag: string }>(
-          `select object_key, etag from raw.files where bucket = $1 and status in ('loaded', 'staged')`,
-          [bucket],
-        );
-        const done = new Set(loaded.rows.map((row) => `${row.object_key}\n${row.etag}`));
-        const fresh = objects
-          .filter((object) => !done.has(`${object.key}\n${object.etag}`))
-          .sort((a, b) => (a.key < b.key ? -1 : 1));
-        return {
-          items: fresh.slice(0, MAX_FILES_PER_RUN),
-          count: fresh.length,
-          truncated: fresh.length > MAX_FILES_PER_RUN,
-        };
-      },
+      () => listNewFiles(deps),
       (result) => result.items.length,
     );
   };
+}
+
+async function listNewFiles(deps: HandlerDependencies): Promise<NewFiles> {
+  const { bucket, prefix } = deps.landing;
+  const objects: (FileRef & { sizeBytes: number })[] = [];
+  let token: string | undefined;
+  do {
+    const page = await deps
+      .s3()
+      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const object of page.Contents ?? []) {
+      if (!object.Key || !/\.ndjson(\.gz)?$/.test(object.Key)) continue;
+      objects.push({
+        key: object.Key,
+        etag: (object.ETag ?? '').replace(/"/g, ''),
+        sizeBytes: object.Size ?? 0,
+      });
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+
+  const pool = await deps.pool();
+  const loaded = await pool.query<{ object_key: string; etag: string }>(
+    `select object_key, etag from raw.files where bucket = $1 and status in ('loaded', 'staged')`,
+    [bucket],
+  );
+  const done = new Set(loaded.rows.map((row) => `${row.object_key}\n${row.etag}`));
+  const fresh = objects
+    .filter((object) => !done.has(`${object.key}\n${object.etag}`))
+    .sort((a, b) => (a.key < b.key ? -1 : 1));
+
+  const items: FileRef[] = [];
+  let listBytes = 2;
+  let bytes = 0;
+  for (const object of fresh) {
+    const item = { key: object.key, etag: object.etag };
+    const itemBytes = JSON.stringify(item).length + 1;
+    const full = items.length >= RUN_LIMITS.files || listBytes + itemBytes > RUN_LIMITS.listBytes;
+    // The first file is always taken, however big, so that a huge file cannot stall the pipeline.
+    if (full || (items.length > 0 && bytes + object.sizeBytes > RUN_LIMITS.gzippedBytes)) break;
+    items.push(item);
+    listBytes += itemBytes;
+    bytes += object.sizeBytes;
+  }
+  return { items, count: fresh.length, truncated: items.length < fresh.length, bytes };
 }
 
 export const handler = createListNewFilesHandler(awsDependencies());

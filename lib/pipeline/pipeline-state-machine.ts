@@ -139,29 +139,29 @@ export class PipelineStateMachine extends Construct {
       '$.run',
     );
     const listFiles = task('List new files', 'list-new-files', { runId }, '$.files');
+    const loadFile = task(
+      'Load file',
+      'load-file',
+      {
+        runId: sfn.JsonPath.stringAt('$.runId'),
+        key: sfn.JsonPath.stringAt('$.key'),
+        etag: sfn.JsonPath.stringAt('$.etag'),
+      },
+      '$',
+    );
     const loadFiles = new sfn.Map(this, 'Load files', {
       itemsPath: '$.files.items',
       maxConcurrency: props.loadConcurrency ?? 2,
       itemSelector: {
         runId,
-        bucket: sfn.JsonPath.stringAt('$$.Map.Item.Value.bucket'),
         key: sfn.JsonPath.stringAt('$$.Map.Item.Value.key'),
         etag: sfn.JsonPath.stringAt('$$.Map.Item.Value.etag'),
       },
-      resultPath: sfn.JsonPath.DISCARD,
-    }).itemProcessor(
-      task(
-        'Load file',
-        'load-file',
-        {
-          runId: sfn.JsonPath.stringAt('$.runId'),
-          bucket: sfn.JsonPath.stringAt('$.bucket'),
-          key: sfn.JsonPath.stringAt('$.key'),
-          etag: sfn.JsonPath.stringAt('$.etag'),
-        },
-        '$.loaded',
-      ),
-    );
+      // The list and the per-file results leave the state here: only their counts go on, so a long
+      // list cannot push the state past 256 KB in later steps.
+      resultSelector: { loaded: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$')) },
+      resultPath: '$.files',
+    }).itemProcessor(loadFile);
     const stage = task('Stage events', 'stage-events', { runId }, '$.staging');
 
     // Each group of core models runs in parallel, fact models split into two date shards.

@@ -98,7 +98,7 @@ describe('on a fresh warehouse', () => {
     const before = await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES);
     const result = await run(db, 'run-again');
     expect(result.status).toBe('SUCCEEDED');
-    expect((result.output as { files: { count: number } }).files.count).toBe(0);
+    expect((result.output as { files: { loaded: number } }).files.loaded).toBe(0);
     expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES)).toEqual(before);
   });
 
