@@ -1,9 +1,6 @@
 #!/usr/bin/env node
-/** The CDK app: wires the stacks together; `cdk synth` and `cdk deploy` run this file. */
+/** The CDK app: `cdk synth` and `cdk deploy` run this file. */
 import { App } from 'aws-cdk-lib';
-import { PipelineStack } from '../lib/pipeline-stack';
+import { addStacks } from '../lib/app';
 
-const app = new App();
-new PipelineStack(app, 'SaasAnalyticsPipeline', {
-  databaseSecretName: app.node.tryGetContext('databaseSecretName') as string | undefined,
-});
+addStacks(new App());

@@ -1,4 +1,5 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -7,10 +8,14 @@ import { PipelineStateMachine } from './pipeline/pipeline-state-machine';
 export interface PipelineStackProps extends StackProps {
   /**
    * Name of the Secrets Manager secret holding the database connection (host, port, username,
-   * password, dbname), as RDS writes it.
+   * password, dbname), encrypted with the account's default key.
    * @default 'saas-pipeline/database'
    */
   readonly databaseSecretName?: string;
+  /** Full ARN of that secret instead of its name, for a secret under a key of your own. @default none */
+  readonly databaseSecretArn?: string;
+  /** ARN of the KMS key the secret is encrypted with; the functions get kms:Decrypt on it. @default the default key */
+  readonly databaseSecretKeyArn?: string;
 }
 
 /**
@@ -29,11 +34,18 @@ export class PipelineStack extends Stack {
       versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const databaseSecret = secretsmanager.Secret.fromSecretNameV2(
-      this,
-      'DatabaseSecret',
-      props.databaseSecretName ?? 'saas-pipeline/database',
-    );
+    const databaseSecret = props.databaseSecretArn
+      ? secretsmanager.Secret.fromSecretAttributes(this, 'DatabaseSecret', {
+          secretCompleteArn: props.databaseSecretArn,
+          encryptionKey: props.databaseSecretKeyArn
+            ? kms.Key.fromKeyArn(this, 'DatabaseSecretKey', props.databaseSecretKeyArn)
+            : undefined,
+        })
+      : secretsmanager.Secret.fromSecretNameV2(
+          this,
+          'DatabaseSecret',
+          props.databaseSecretName ?? 'saas-pipeline/database',
+        );
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', { landingBucket, databaseSecret });
   }
 }

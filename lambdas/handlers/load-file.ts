@@ -30,15 +30,13 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
         let object;
         try {
           // If-Match pins the version that was listed.
-          object = await deps
-            .s3()
-            .send(
-              new GetObjectCommand({
-                Bucket: bucket,
-                Key: key,
-                IfMatch: input.etag ? `"${input.etag}"` : undefined,
-              }),
-            );
+          object = await deps.s3().send(
+            new GetObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              IfMatch: input.etag ? `"${input.etag}"` : undefined,
+            }),
+          );
         } catch (error) {
           const name = (error as Error).name;
           if (name === 'PreconditionFailed') return { key, status: 'changed', rows: 0 };

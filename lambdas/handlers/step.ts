@@ -1,8 +1,14 @@
 import type { Pool } from '../warehouse/db';
 import { recordStep } from '../warehouse/runs';
 
-/** Errors worth retrying: the connection dropped, the server restarted, or a serialization conflict. */
-const TRANSIENT_SQLSTATES = /^(08|57P0|40001|40P01|53300)/;
+/**
+ * Errors worth retrying: the connection dropped, the server restarted, a serialization conflict, too
+ * many connections, or a password rotated since the connection was configured (the retry's new
+ * connection reads the secret again); and throttling or outages of the AWS APIs.
+ */
+const TRANSIENT_SQLSTATES = /^(08|57P0|40001|40P01|53300|28P01)/;
+const TRANSIENT_AWS_ERRORS =
+  /Throttling|TooManyRequests|ServiceUnavailable|InternalServiceError|TimeoutError/;
 
 export class TransientDatabaseError extends Error {
   constructor(cause: Error) {
@@ -38,6 +44,7 @@ export function asStepError(error: unknown): Error {
   const message = (error as Error).message ?? '';
   if (
     TRANSIENT_SQLSTATES.test(code) ||
+    TRANSIENT_AWS_ERRORS.test((error as Error).name ?? '') ||
     /Connection terminated|ECONNRESET|ECONNREFUSED|timeout expired/i.test(message)
   ) {
     return new TransientDatabaseError(error as Error);

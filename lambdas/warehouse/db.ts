@@ -12,14 +12,24 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => {
   return Number.isSafeInteger(n) ? n : value;
 });
 
-export function createPool(connectionString: string, max = 4): Pool {
+/** Session settings on top of the defaults, e.g. `{ statement_timeout: '870s' }`. */
+export type SessionSettings = Readonly<Record<string, string>>;
+
+export function createPool(
+  connection: string | pg.PoolConfig,
+  max = 4,
+  settings: SessionSettings = {},
+): Pool {
+  // JIT compiles each costly-looking plan for ~0.3 s; the analytics views are small and were 50x slower
+  // with it. All dates are UTC; the session zone is pinned so that nothing can depend on the server's.
+  const session = { jit: 'off', timezone: 'UTC', ...settings };
   const pool = new pg.Pool({
-    connectionString,
+    ...(typeof connection === 'string' ? { connectionString: connection } : connection),
     max,
     application_name: 'saas-pipeline',
-    // JIT compiles each costly-looking plan for ~0.3 s; the analytics views are small and were 50x slower
-    // with it. All dates are UTC; the session zone is pinned so that nothing can depend on the server's.
-    options: '-c jit=off -c timezone=UTC',
+    options: Object.entries(session)
+      .map(([name, value]) => `-c ${name}=${value}`)
+      .join(' '),
   });
   // An idle client that loses its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);

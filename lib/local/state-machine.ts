@@ -1,6 +1,6 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
-import { PipelineStack } from '../pipeline-stack';
+import { addStacks } from '../app';
 import { STEP_HANDLERS, type StepHandler } from '../pipeline/pipeline-state-machine';
 
 export interface RenderedStateMachine {
@@ -18,7 +18,7 @@ const FAKE_ARN = 'arn:aws:lambda:local:000000000000:function:';
  */
 export function renderStateMachine(): RenderedStateMachine {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
-  const stack = new PipelineStack(app, 'SaasAnalyticsPipeline');
+  const stack = addStacks(app).pipeline;
   const template = app.synth().getStackByName(stack.stackName).template as {
     Resources: Record<string, { Type: string; Properties: { DefinitionString: unknown } }>;
   };

@@ -53,7 +53,6 @@ export class PipelineFunction extends NodejsFunction {
         sourceMap: true,
         // pg's optional native binding is never used; the AWS SDK v3 comes with the runtime.
         externalModules: ['pg-native', '@aws-sdk/*'],
-        environment: { NODE_OPTIONS: '--enable-source-maps' },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
@@ -61,7 +60,14 @@ export class PipelineFunction extends NodejsFunction {
           afterBundling: (inputDir, outputDir) => [`cp -r "${inputDir}/sql" "${outputDir}/sql"`],
         },
       },
-      environment: { POWERTOOLS_SERVICE_NAME: 'saas-pipeline', NODE_OPTIONS: '--enable-source-maps' },
+      environment: {
+        SERVICE_NAME: 'saas-pipeline',
+        NODE_OPTIONS: '--enable-source-maps',
+        // The runtime ships the RDS certificate authorities here; pg verifies the server against them.
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+        // Statements stop 30 s before the function would, instead of running on in the server after it.
+        STATEMENT_TIMEOUT_MS: String((props.timeout ?? Duration.minutes(5)).toMilliseconds() - 30_000),
+      },
     });
   }
 
@@ -69,6 +75,8 @@ export class PipelineFunction extends NodejsFunction {
   bindDatabase(secret: secretsmanager.ISecret): this {
     this.addEnvironment('DATABASE_SECRET_ARN', secret.secretArn);
     secret.grantRead(this);
+    // An imported secret's grant leaves out its key; a secret under a key of its own needs kms:Decrypt.
+    secret.encryptionKey?.grantDecrypt(this);
     return this;
   }
 

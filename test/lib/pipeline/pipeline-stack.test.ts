@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { addStacks } from '../../../lib/app';
 import { PipelineStack } from '../../../lib/pipeline-stack';
 import { STEP_HANDLERS } from '../../../lib/pipeline/pipeline-state-machine';
 
@@ -79,6 +80,51 @@ test('the landing bucket is private, encrypted, versioned and TLS-only', () => {
     PolicyDocument: {
       Statement: Match.arrayWith([
         Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    },
+  });
+});
+
+test('a run whose execution ends without recording it is closed by a rule on the execution status', () => {
+  template.hasResourceProperties('AWS::Events::Rule', {
+    EventPattern: Match.objectLike({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+      detail: Match.objectLike({ status: ['FAILED', 'TIMED_OUT', 'ABORTED'] }),
+    }),
+  });
+});
+
+test('functions verify the database certificate and stop their statements before their own timeout', () => {
+  for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+    const properties = fn.Properties as {
+      Timeout: number;
+      Environment: { Variables: Record<string, string> };
+    };
+    expect(properties.Environment.Variables.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+    expect(Number(properties.Environment.Variables.STATEMENT_TIMEOUT_MS)).toBe(
+      properties.Timeout * 1000 - 30_000,
+    );
+  }
+});
+
+test('a secret under a key of its own gives the functions kms:Decrypt on that key', () => {
+  const app = new App({
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      databaseSecretArn: 'arn:aws:secretsmanager:eu-central-1:111111111111:secret:pipeline-db-AbCdEf',
+      databaseSecretKeyArn: 'arn:aws:kms:eu-central-1:111111111111:key/00000000-0000-0000-0000-000000000000',
+    },
+    builtinCloudFormationValidation: false,
+  });
+  const withKey = Template.fromStack(addStacks(app).pipeline);
+  withKey.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Action: 'kms:Decrypt',
+          Resource: 'arn:aws:kms:eu-central-1:111111111111:key/00000000-0000-0000-0000-000000000000',
+        }),
       ]),
     },
   });
