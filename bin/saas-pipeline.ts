@@ -1,13 +1,14 @@
 #!/usr/bin/env -S npx tsx
 /** The `saas-pipeline` CLI: picks the command and hands it its arguments. */
-import { migrate } from '../lambdas/warehouse/migrate';
 import { runGenerateCommand } from '../generator/cli';
 import { demoCommand } from '../lib/cli/demo';
 import { EXIT, type Writer } from '../lib/cli/output';
 import { resetCommand } from '../lib/cli/reset';
-import { runCommand, withDatabase } from '../lib/cli/run';
+import { migrateCommand } from '../lib/cli/migrate';
+import { runCommand } from '../lib/cli/run';
 import { statusCommand } from '../lib/cli/status';
 import { uploadCommand } from '../lib/cli/upload';
+import { hideSdkNodeVersionNotice } from '../lib/cli/warnings';
 
 const HELP = `Usage: saas-pipeline <command> [options]
 
@@ -32,34 +33,13 @@ Environment:
   AWS_REGION          region for S3_ENDPOINT
   SAAS_PIPELINE_HOME  local state folder (default .saas-pipeline in the current directory)
 
-Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run is in
-progress, 5 database unreachable.
+Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run (or
+command, on the embedded database) is in progress, 5 database unreachable, 130 interrupted.
 `;
 
 const write: Writer = (line) => process.stdout.write(line + '\n');
 
-// The AWS SDK warns on every start that its releases from 2027 will need Node.js 22; the CLI runs on
-// the pinned SDK, so the notice is only noise between the progress lines. Other warnings still show.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const text = typeof warning === 'string' ? warning : `${warning.name} ${warning.message}`;
-  if (text.includes('NodeVersionSupportWarning') || text.includes('The AWS SDK for JavaScript (v3)')) return;
-  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
-
-async function migrateCommand(argv: string[]): Promise<number> {
-  if (argv.includes('-h') || argv.includes('--help')) {
-    write(
-      'Usage: saas-pipeline migrate\n\nApplies the migrations in sql/migrations not yet applied.\nExit codes: 0 done, 1 failed, 5 database unreachable.',
-    );
-    return EXIT.ok;
-  }
-  return withDatabase(write, async (db) => {
-    const { applied } = await migrate(db.pool);
-    write(applied.length > 0 ? `migrate: applied ${applied.join(', ')}` : 'migrate: schema is up to date');
-    return EXIT.ok;
-  });
-}
+hideSdkNodeVersionNotice();
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   demo: (argv) => demoCommand(argv, write),
@@ -67,7 +47,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: (argv) => runCommand(argv, write),
   upload: (argv) => uploadCommand(argv, write),
   status: (argv) => statusCommand(argv, write),
-  migrate: migrateCommand,
+  migrate: (argv) => migrateCommand(argv, write),
   reset: (argv) => resetCommand(argv, write),
 };
 

@@ -1,5 +1,6 @@
 import type { Pool } from '../warehouse/db';
 import { recordStep } from '../warehouse/runs';
+import { logStep } from './log';
 
 /**
  * Errors worth retrying: the connection dropped, the server restarted, a serialization conflict, too
@@ -28,14 +29,23 @@ export async function runStep<T>(
   work: () => Promise<T>,
   rowsOf: (result: T) => number,
 ): Promise<T> {
+  const started = Date.now();
+  logStep('INFO', runId, stepName, 'step started');
   try {
-    const { result } = await recordStep(pool, runId, stepName, async () => {
+    const { result, rowCount } = await recordStep(pool, runId, stepName, async () => {
       const value = await work();
       return { rowCount: rowsOf(value), details: value, result: value };
     });
+    logStep('INFO', runId, stepName, 'step succeeded', { rows: rowCount, durationMs: Date.now() - started });
     return result;
   } catch (error) {
-    throw asStepError(error);
+    const failure = asStepError(error);
+    logStep('ERROR', runId, stepName, 'step failed', {
+      error: failure.name,
+      cause: failure.message,
+      durationMs: Date.now() - started,
+    });
+    throw failure;
   }
 }
 

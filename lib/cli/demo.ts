@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { generate } from '../../generator';
 import { createProgress } from '../progress';
 import { EXIT, formatCount, type Writer } from './output';
-import { exitCodeOf, runOnce, withServices } from './run';
+import { exitCodeOf, isCalendarDate, runOnce, withServices } from './run';
 import { printAnalyticsSummary } from './summary';
 
 export const DEMO_HELP = `Usage: saas-pipeline demo [--as-of DATE]
@@ -22,6 +22,11 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
     options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return (write(DEMO_HELP), EXIT.ok);
+  const asOf = values['as-of'];
+  if (asOf !== undefined && !isCalendarDate(asOf)) {
+    write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
+    return EXIT.usage;
+  }
   return withServices(write, async (db, landing) => {
     const listed = await landing.client.send(
       new ListObjectsV2Command({ Bucket: landing.bucket, Prefix: 'events/', MaxKeys: 1 }),
@@ -42,7 +47,7 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
         `generated ${formatCount(summary.events)} events in ${summary.files} files (${(summary.bytes / 1e6).toFixed(1)} MB) in ${summary.seconds.toFixed(1)} s`,
       );
     }
-    const outcome = await runOnce(db, landing, { asOf: values['as-of'] }, write);
+    const outcome = await runOnce(db, landing, { asOf }, write);
     if (outcome.execution.status === 'SUCCEEDED') {
       await printAnalyticsSummary(db.pool, write);
       write(

@@ -27,8 +27,9 @@ Environment:
   S3_ENDPOINT      an S3 API (LocalStack, AWS); unset: a local S3 server in $SAAS_PIPELINE_HOME/s3
   AWS_REGION       region for S3_ENDPOINT
 
-Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed,
-4 another run is in progress, 5 database unreachable.
+Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run (or
+command, on the embedded database) is in progress, 5 database unreachable, 130 interrupted (the
+run is recorded as failed: interrupted).
 `;
 
 export async function runCommand(argv: string[], write: Writer): Promise<number> {
@@ -38,7 +39,7 @@ export async function runCommand(argv: string[], write: Writer): Promise<number>
   });
   if (values.help) return (write(RUN_HELP), EXIT.ok);
   const asOf = values['as-of'];
-  if (asOf !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(asOf)) {
+  if (asOf !== undefined && !isCalendarDate(asOf)) {
     write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
     return EXIT.usage;
   }
@@ -70,6 +71,25 @@ export async function withServices(
     forget();
     await landing?.close();
     await db?.close();
+  }
+}
+
+/** Opens only the landing bucket (for commands that need no database). */
+export async function withLanding(
+  write: Writer,
+  work: (landing: LandingStore) => Promise<number>,
+): Promise<number> {
+  let landing: LandingStore | undefined;
+  const forget = onInterrupt(async () => landing?.close());
+  try {
+    landing = await openLanding(write);
+    return await work(landing);
+  } catch (error) {
+    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
+    return EXIT.failure;
+  } finally {
+    forget();
+    await landing?.close();
   }
 }
 
@@ -128,9 +148,9 @@ export async function runOnce(
       if (event.state.type === 'Map' && event.type === 'StateExited') files?.finish();
       if (event.state.type !== 'Task') return;
       const took = seconds(event.timestamp - (started.get(key) ?? event.timestamp));
-      if (event.state.name === 'Load file') {
-        if (event.type === 'StateExited') files?.update(++filesDone);
-      } else if (event.type === 'StateExited') {
+      if (event.state.name === 'Load file' && event.type === 'StateExited') {
+        files?.update(++filesDone);
+      } else if (event.type === 'StateExited' && event.state.name !== 'Load file') {
         if (event.state.name === 'List new files') {
           const count =
             (event.state.output as { files?: { items?: unknown[] } } | undefined)?.files?.items?.length ?? 0;
@@ -177,6 +197,14 @@ export async function runOnce(
     write(`\nrun ${runId} failed: ${execution.error}: ${execution.cause}`);
   }
   return { runId, execution };
+}
+
+/** YYYY-MM-DD naming a day that exists (2024-02-30 does not). */
+export function isCalendarDate(text: string): boolean {
+  const day = new Date(`${text}T00:00:00Z`);
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(text)
+  );
 }
 
 export function exitCodeOf(outcome: RunOutcome, write: Writer): number {

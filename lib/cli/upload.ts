@@ -3,7 +3,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { listLandedFiles } from '../local/landing-folder';
 import { createProgress } from '../progress';
 import { EXIT, formatCount, type Writer } from './output';
-import { withServices } from './run';
+import { withLanding } from './run';
 
 export const UPLOAD_HELP = `Usage: saas-pipeline upload DIR
 
@@ -22,7 +22,7 @@ export async function uploadCommand(argv: string[], write: Writer): Promise<numb
     return (write(`upload takes one folder\n\n${UPLOAD_HELP}`), EXIT.usage);
   const files = await listLandedFiles(dir);
   if (files.length === 0) return (write(`upload: no event files under ${dir}/events`), EXIT.usage);
-  return withServices(write, async (_db, landing) => {
+  return withLanding(write, async (landing) => {
     const progress = createProgress({ total: files.length, unit: 'files', label: 'upload' });
     let done = 0;
     let bytes = 0;

@@ -50,6 +50,8 @@ test('help, unknown commands and bad options have documented exit codes', async 
   const badDate = await cli(['run', '--as-of', 'yesterday'], {});
   expect(badDate.code).toBe(2);
   expect(badDate.stdout).toMatch(/--as-of must be a date/);
+  // Shaped like a date, but no such day.
+  expect((await cli(['run', '--as-of', '2024-02-30'], {})).code).toBe(2);
 });
 
 test('generate, upload, run, run again and status: the state machine on a local S3 server', async () => {
