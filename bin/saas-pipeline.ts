@@ -8,6 +8,7 @@ import { migrateCommand } from '../lib/cli/migrate';
 import { runCommand } from '../lib/cli/run';
 import { statusCommand } from '../lib/cli/status';
 import { uploadCommand } from '../lib/cli/upload';
+import { isInterrupted } from '../lib/cli/interrupt';
 import { hideSdkNodeVersionNotice } from '../lib/cli/warnings';
 
 const HELP = `Usage: saas-pipeline <command> [options]
@@ -73,8 +74,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    if (!isInterrupted()) process.exit(code);
+  },
   (error: unknown) => {
+    if (isInterrupted()) return;
     process.stderr.write(`saas-pipeline: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(EXIT.failure);
   },

@@ -6,6 +6,12 @@ type CleanUp = () => Promise<unknown>;
 
 const cleanUps: CleanUp[] = [];
 let installed = false;
+let interrupted = false;
+
+/** After a signal the clean-ups own the exit (130); the command's own ending must not exit first. */
+export function isInterrupted(): boolean {
+  return interrupted;
+}
 
 export function onInterrupt(cleanUp: CleanUp): () => void {
   install();
@@ -19,7 +25,6 @@ export function onInterrupt(cleanUp: CleanUp): () => void {
 function install(): void {
   if (installed) return;
   installed = true;
-  let interrupted = false;
   const handle = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;

@@ -131,9 +131,11 @@ export async function runOnce(
     landing: { bucket: landing.bucket, prefix: 'events/' },
   });
   // Registered after the services' clean-up, so it runs first: the run is recorded before they close.
-  const forget = onInterrupt(() =>
-    finishRun(db.pool, runId, { status: 'failed', error: 'interrupted: the command was stopped' }),
-  );
+  const stop = new AbortController();
+  const forget = onInterrupt(() => {
+    stop.abort();
+    return finishRun(db.pool, runId, { status: 'failed', error: 'interrupted: the command was stopped' });
+  });
   const started = new Map<string, number>();
   let files: Progress | undefined;
   let filesDone = 0;
@@ -141,6 +143,7 @@ export async function runOnce(
     input: { ...(options.asOf ? { asOf: options.asOf } : {}), trigger: 'cli' },
     executionName: runId,
     handlers,
+    signal: stop.signal,
     onEvent: (event) => {
       if (!('state' in event)) return;
       const key = `${event.state.name}#${event.index ?? ''}`;

@@ -93,6 +93,8 @@ export interface ExecuteOptions {
   readonly onEvent?: (event: EventLog) => void;
   /** Seconds between retries; tests set 0. @default the definition's */
   readonly retryIntervalSeconds?: number;
+  /** Aborts the execution: no further state starts. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -131,6 +133,7 @@ export async function executeStateMachine(
       },
     },
   });
+  options.signal?.addEventListener('abort', () => execution.abort(), { once: true });
   const watching = (async () => {
     for await (const event of execution.eventLogs) options.onEvent?.(event);
   })();
