@@ -31,20 +31,6 @@ test('one function per kind of step, Node.js 22 on ARM, traced, with the secret 
   }
 });
 
-test('every Task retries transient errors with back-off, has a timeout, and failures are caught and recorded', () => {
-  const tasks = [...definition.matchAll(/\\"Type\\":\\"Task\\"/g)].length;
-  expect(tasks).toBe(23);
-  expect([...definition.matchAll(/TransientDatabaseError/g)]).toHaveLength(tasks);
-  expect([...definition.matchAll(/\\"TimeoutSeconds\\":/g)].length).toBeGreaterThanOrEqual(tasks);
-  expect(definition).toContain('\\"BackoffRate\\":2');
-  expect(definition).toMatch(
-    /\\"Catch\\":\[\{\\"ErrorEquals\\":\[\\"States.ALL\\"\],\\"ResultPath\\":\\"\$.error\\",\\"Next\\":\\"Record failure\\"\}\]/,
-  );
-  expect(definition).toContain(
-    '\\"Run failed\\":{\\"Type\\":\\"Fail\\",\\"ErrorPath\\":\\"$.error.Error\\",\\"CausePath\\":\\"$.error.Cause\\"}',
-  );
-});
-
 test('files are loaded by a Map of bounded concurrency', () => {
   expect(definition).toMatch(/\\"Load files\\":\{[^}]*\\"Type\\":\\"Map\\"/);
   expect(definition).toContain('\\"MaxConcurrency\\":2');
