@@ -15,10 +15,10 @@ beforeAll(() => {
   definition = JSON.stringify(Object.values(machines)[0]?.Properties?.DefinitionString);
 });
 
-test('one function per kind of step, Node.js 22 on ARM, traced, with the secret ARN but no credentials', () => {
+test('one function per kind of step, Node.js 24 on ARM, traced, with the secret ARN but no credentials', () => {
   template.resourceCountIs('AWS::Lambda::Function', STEP_HANDLERS.length);
   template.allResourcesProperties('AWS::Lambda::Function', {
-    Runtime: 'nodejs22.x',
+    Runtime: 'nodejs24.x',
     Architectures: ['arm64'],
     TracingConfig: { Mode: 'Active' },
     Environment: { Variables: Match.objectLike({ DATABASE_SECRET_ARN: Match.anyValue() }) },
