@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { generate } from '../../generator';
 import { createProgress } from '../progress';
 import { EXIT, formatCount, type Writer } from './output';
-import { exitCodeOf, isCalendarDate, runOnce, withServices } from './run';
+import { checkAsOf, exitCodeOf, runOnce, withServices } from './run';
 import { printAnalyticsSummary } from './summary';
 
 export const DEMO_HELP = `Usage: saas-pipeline demo [--as-of DATE]
@@ -22,11 +22,8 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
     options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return (write(DEMO_HELP), EXIT.ok);
-  const asOf = values['as-of'];
-  if (asOf !== undefined && !isCalendarDate(asOf)) {
-    write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
-    return EXIT.usage;
-  }
+  const asOf = checkAsOf(values['as-of'], write);
+  if (asOf === false) return EXIT.usage;
   return withServices(write, async (db, landing) => {
     const listed = await landing.client.send(
       new ListObjectsV2Command({ Bucket: landing.bucket, Prefix: 'events/', MaxKeys: 1 }),

@@ -38,76 +38,83 @@ export async function runCommand(argv: string[], write: Writer): Promise<number>
     options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) return (write(RUN_HELP), EXIT.ok);
-  const asOf = values['as-of'];
-  if (asOf !== undefined && !isCalendarDate(asOf)) {
-    write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
-    return EXIT.usage;
-  }
+  const asOf = checkAsOf(values['as-of'], write);
+  if (asOf === false) return EXIT.usage;
   return withServices(write, async (db, landing) =>
     exitCodeOf(await runOnce(db, landing, { asOf }, write), write),
   );
 }
 
-/** Opens the database and the landing bucket, runs `work`, closes both; a failure to open becomes an exit code. */
-export async function withServices(
+/** The --as-of value, undefined when absent, or false (with a message) when it names no day. */
+export function checkAsOf(asOf: string | undefined, write: Writer): string | undefined | false {
+  if (asOf === undefined || isCalendarDate(asOf)) return asOf;
+  write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
+  return false;
+}
+
+type Opened = (close: () => Promise<unknown>) => void;
+
+/**
+ * Opens what a command needs, runs it, and closes everything again, also on Ctrl-C. A failure
+ * becomes the exit code its kind documents, with the message on stderr.
+ */
+async function withOpened<R>(
+  write: Writer,
+  open: (opened: Opened) => Promise<R>,
+  work: (resources: R) => Promise<number>,
+): Promise<number> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  };
+  const forget = onInterrupt(closeAll);
+  try {
+    return await work(await open((close) => closers.push(close)));
+  } catch (error) {
+    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
+    if (error instanceof ClusterInUseError) return EXIT.runInProgress;
+    return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
+  } finally {
+    forget();
+    await closeAll();
+  }
+}
+
+async function database(write: Writer, opened: Opened): Promise<Database> {
+  const db = await openDatabase(write);
+  opened(() => db.close());
+  return db;
+}
+
+async function landingStore(write: Writer, opened: Opened): Promise<LandingStore> {
+  const landing = await openLanding(write);
+  opened(() => landing.close());
+  return landing;
+}
+
+/** The database and the landing bucket. */
+export function withServices(
   write: Writer,
   work: (db: Database, landing: LandingStore) => Promise<number>,
 ): Promise<number> {
-  let db: Database | undefined;
-  let landing: LandingStore | undefined;
-  const forget = onInterrupt(async () => {
-    await landing?.close();
-    await db?.close();
-  });
-  try {
-    db = await openDatabase(write);
-    landing = await openLanding(write);
-    return await work(db, landing);
-  } catch (error) {
-    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
-    if (error instanceof ClusterInUseError) return EXIT.runInProgress;
-    return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
-  } finally {
-    forget();
-    await landing?.close();
-    await db?.close();
-  }
+  return withOpened(
+    write,
+    async (opened) => [await database(write, opened), await landingStore(write, opened)] as const,
+    ([db, landing]) => work(db, landing),
+  );
 }
 
-/** Opens only the landing bucket (for commands that need no database). */
-export async function withLanding(
+/** Only the landing bucket, for commands that need no database. */
+export function withLanding(
   write: Writer,
   work: (landing: LandingStore) => Promise<number>,
 ): Promise<number> {
-  let landing: LandingStore | undefined;
-  const forget = onInterrupt(async () => landing?.close());
-  try {
-    landing = await openLanding(write);
-    return await work(landing);
-  } catch (error) {
-    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
-    return EXIT.failure;
-  } finally {
-    forget();
-    await landing?.close();
-  }
+  return withOpened(write, (opened) => landingStore(write, opened), work);
 }
 
-/** Opens only the database (for commands that need no bucket). */
-export async function withDatabase(write: Writer, work: (db: Database) => Promise<number>): Promise<number> {
-  let db: Database | undefined;
-  const forget = onInterrupt(async () => db?.close());
-  try {
-    db = await openDatabase(write);
-    return await work(db);
-  } catch (error) {
-    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
-    if (error instanceof ClusterInUseError) return EXIT.runInProgress;
-    return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
-  } finally {
-    forget();
-    await db?.close();
-  }
+/** Only the database, for commands that need no bucket. */
+export function withDatabase(write: Writer, work: (db: Database) => Promise<number>): Promise<number> {
+  return withOpened(write, (opened) => database(write, opened), work);
 }
 
 export interface RunOutcome {
