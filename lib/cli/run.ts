@@ -8,7 +8,7 @@ import { executeStateMachine, type LocalExecution, renderStateMachine } from '..
 import { createProgress, type Progress } from '../progress';
 import { ClusterInUseError } from '../local/embedded-postgres';
 import { DatabaseUnreachableError, openDatabase, openLanding, type Database } from './environment';
-import { EXIT, seconds, table, type Writer } from './output';
+import { EXIT, formatCount, seconds, table, type Writer } from './output';
 
 export const RUN_HELP = `Usage: saas-pipeline run [--as-of DATE]
 
@@ -144,6 +144,7 @@ export async function runOnce(
     return finishRun(db.pool, runId, { status: 'failed', error: 'interrupted: the command was stopped' });
   });
   const started = new Map<string, number>();
+  const rows = new Map<string, string | undefined>();
   let files: Progress | undefined;
   let filesDone = 0;
   const execution = await executeStateMachine(rendered, {
@@ -151,6 +152,7 @@ export async function runOnce(
     executionName: runId,
     handlers,
     signal: stop.signal,
+    onTaskResult: (state, result) => rows.set(state, rowsIn(result)),
     onEvent: (event) => {
       if (!('state' in event)) return;
       const key = `${event.state.name}#${event.index ?? ''}`;
@@ -167,7 +169,10 @@ export async function runOnce(
           write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${count} new files`);
           if (count > 0) files = createProgress({ total: count, unit: 'files', label: 'Load files' });
         } else {
-          write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}`);
+          const count = rows.get(event.state.name);
+          write(
+            `  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}${count === undefined ? '' : `   ${count}`}`,
+          );
         }
       } else if (event.type === 'StateRetried') {
         write(
@@ -207,6 +212,14 @@ export async function runOnce(
     write(`\nrun ${runId} failed: ${execution.error}: ${execution.cause}`);
   }
   return { runId, execution };
+}
+
+/** What a step's result counts, whatever the kind of step: "12 checks", "55,973 rows". */
+function rowsIn(result: unknown): string | undefined {
+  const fields = (result ?? {}) as { rows?: unknown; staged?: unknown; checks?: unknown };
+  if (typeof fields.checks === 'number') return `${fields.checks} checks`;
+  const value = fields.rows ?? fields.staged;
+  return typeof value === 'number' ? `${formatCount(value)} rows` : undefined;
 }
 
 /** YYYY-MM-DD naming a day that exists (2024-02-30 does not). */

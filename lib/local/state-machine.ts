@@ -95,6 +95,8 @@ export interface ExecuteOptions {
   readonly retryIntervalSeconds?: number;
   /** Aborts the execution: no further state starts. */
   readonly signal?: AbortSignal;
+  /** Called with each Task's result, by state name: what a progress display shows of a step. */
+  readonly onTaskResult?: (state: string, result: unknown) => void;
 }
 
 /**
@@ -113,7 +115,11 @@ export async function executeStateMachine(
   const taskResourceLocalHandlers = Object.fromEntries(
     Object.entries(rendered.taskHandlers).map(([state, handler]) => [
       state,
-      (input: unknown) => options.handlers[handler](input as never),
+      async (input: unknown) => {
+        const result = await options.handlers[handler](input as never);
+        options.onTaskResult?.(state, result);
+        return result;
+      },
     ]),
   ) as Record<string, (input: JSONValue) => Promise<JSONValue>>;
   const retryIntervalOverrides =
