@@ -1,13 +1,47 @@
 import type { App } from 'aws-cdk-lib';
+import { DatabaseStack } from './database-stack';
+import { NetworkStack, SUBNETS } from './network-stack';
 import { PipelineStack } from './pipeline-stack';
 
-/** The app's stacks, from its context (`cdk deploy -c databaseSecretName=...`). The CDK entry and the local renderer both build them here. */
-export function addStacks(app: App): { pipeline: PipelineStack } {
-  const context = (name: string) => app.node.tryGetContext(name) as string | undefined;
-  const pipeline = new PipelineStack(app, 'SaasAnalyticsPipeline', {
-    databaseSecretName: context('databaseSecretName'),
-    databaseSecretArn: context('databaseSecretArn'),
-    databaseSecretKeyArn: context('databaseSecretKeyArn'),
+/**
+ * The app's stacks, from its context (`cdk deploy -c name=value`). The CDK entry and the local
+ * renderer both build them here. By default a VPC, an RDS PostgreSQL 15 and the pipeline in that
+ * VPC; with `databaseSecretName` or `databaseSecretArn`, only the pipeline, against a database of
+ * your own.
+ */
+export function addStacks(app: App): {
+  pipeline: PipelineStack;
+  database?: DatabaseStack;
+  network?: NetworkStack;
+} {
+  const context = (name: string) => {
+    const value = app.node.tryGetContext(name) as unknown;
+    return value === undefined ? undefined : String(value);
+  };
+  if (context('databaseSecretName') || context('databaseSecretArn')) {
+    const pipeline = new PipelineStack(app, 'SaasAnalyticsPipeline', {
+      databaseSecretName: context('databaseSecretName'),
+      databaseSecretArn: context('databaseSecretArn'),
+      databaseSecretKeyArn: context('databaseSecretKeyArn'),
+    });
+    return { pipeline };
+  }
+  const network = new NetworkStack(app, 'SaasAnalyticsNetwork');
+  const retention = context('backupRetentionDays');
+  const database = new DatabaseStack(app, 'SaasAnalyticsDatabase', {
+    vpc: network.vpc,
+    instanceType: context('instanceType'),
+    multiAz: context('multiAz') === 'true',
+    backupRetentionDays: retention === undefined ? undefined : Number(retention),
+    production: context('production') === 'true',
   });
-  return { pipeline };
+  const pipeline = new PipelineStack(app, 'SaasAnalyticsPipeline', {
+    database: {
+      secret: database.secret,
+      vpc: network.vpc,
+      vpcSubnets: { subnetGroupName: SUBNETS.functions },
+      securityGroups: [database.clientSecurityGroup],
+    },
+  });
+  return { pipeline, database, network };
 }

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -16,6 +17,13 @@ export interface PipelineStackProps extends StackProps {
   readonly databaseSecretArn?: string;
   /** ARN of the KMS key the secret is encrypted with; the functions get kms:Decrypt on it. @default the default key */
   readonly databaseSecretKeyArn?: string;
+  /** The database this app's DatabaseStack made, and the network to reach it; overrides the secret props. @default none */
+  readonly database?: {
+    readonly secret: secretsmanager.ISecret;
+    readonly vpc: ec2.IVpc;
+    readonly vpcSubnets: ec2.SubnetSelection;
+    readonly securityGroups: ec2.ISecurityGroup[];
+  };
 }
 
 /**
@@ -49,7 +57,18 @@ export class PipelineStack extends Stack {
       serverAccessLogsPrefix: 'landing/',
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    const databaseSecret = props.databaseSecretArn
+    const databaseSecret = props.database?.secret ?? this.importedSecret(props);
+    this.pipeline = new PipelineStateMachine(this, 'Pipeline', {
+      landingBucket,
+      databaseSecret,
+      vpc: props.database?.vpc,
+      vpcSubnets: props.database?.vpcSubnets,
+      securityGroups: props.database?.securityGroups,
+    });
+  }
+
+  private importedSecret(props: PipelineStackProps): secretsmanager.ISecret {
+    return props.databaseSecretArn
       ? secretsmanager.Secret.fromSecretAttributes(this, 'DatabaseSecret', {
           secretCompleteArn: props.databaseSecretArn,
           encryptionKey: props.databaseSecretKeyArn
@@ -61,6 +80,5 @@ export class PipelineStack extends Stack {
           'DatabaseSecret',
           props.databaseSecretName ?? 'saas-pipeline/database',
         );
-    this.pipeline = new PipelineStateMachine(this, 'Pipeline', { landingBucket, databaseSecret });
   }
 }

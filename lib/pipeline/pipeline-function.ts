@@ -86,6 +86,11 @@ export class PipelineFunction extends NodejsFunction {
         reason:
           'X-Ray trace writes (xray:PutTraceSegments, PutTelemetryRecords) have no resource-level permissions.',
       },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'The AWS-maintained VPC access policy only lets the function manage the network interfaces that attach it to its subnets.',
+      },
     );
   }
 

@@ -1,0 +1,80 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { addStacks } from '../../lib/app';
+
+// The default app: network, RDS and the pipeline in that network. Properties that matter, by stack.
+function stacks(context: Record<string, string> = {}) {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], ...context },
+    builtinCloudFormationValidation: false,
+  });
+  const built = addStacks(app);
+  if (!built.network || !built.database) throw new Error('expected the network and database stacks');
+  return {
+    network: Template.fromStack(built.network),
+    database: Template.fromStack(built.database),
+    pipeline: Template.fromStack(built.pipeline),
+  };
+}
+
+const { network, database, pipeline } = stacks();
+
+test('the VPC has no route to the internet, an S3 gateway endpoint and the interface endpoints the functions need', () => {
+  network.resourceCountIs('AWS::EC2::NatGateway', 0);
+  network.resourceCountIs('AWS::EC2::InternetGateway', 0);
+  network.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+    VpcEndpointType: 'Gateway',
+    ServiceName: Match.objectLike({}),
+  });
+  const interfaces = Object.values(
+    network.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }),
+  );
+  expect(interfaces.map((endpoint) => JSON.stringify(endpoint.Properties.ServiceName))).toEqual([
+    expect.stringContaining('secretsmanager'),
+    expect.stringContaining('xray'),
+  ]);
+  network.resourceCountIs('AWS::EC2::FlowLog', 1);
+});
+
+test('RDS PostgreSQL 15: private, encrypted, TLS only, backed up, watched, credentials rotated', () => {
+  database.hasResourceProperties('AWS::RDS::DBInstance', {
+    Engine: 'postgres',
+    EngineVersion: Match.stringLikeRegexp('^15'),
+    PubliclyAccessible: false,
+    StorageEncrypted: true,
+    BackupRetentionPeriod: 7,
+    EnablePerformanceInsights: true,
+    DeletionProtection: false,
+    MultiAZ: false,
+  });
+  database.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+    Parameters: Match.objectLike({ 'rds.force_ssl': '1', jit: '0', max_wal_size: '8192' }),
+  });
+  database.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+    RotationRules: { ScheduleExpression: 'rate(30 days)' },
+  });
+  const ingress = Object.values(database.findResources('AWS::EC2::SecurityGroupIngress'));
+  expect(ingress.length).toBeGreaterThan(0);
+  // Only PostgreSQL's port (5432, or the instance's port attribute), and only from security groups.
+  const port = expect.objectContaining({ 'Fn::GetAtt': [expect.any(String), 'Endpoint.Port'] });
+  for (const rule of ingress) {
+    expect([5432, port]).toContainEqual(rule.Properties.FromPort);
+    expect(rule.Properties.SourceSecurityGroupId).toBeDefined();
+    expect(rule.Properties.CidrIp).toBeUndefined();
+  }
+});
+
+test('production turns on deletion protection and Multi-AZ from context', () => {
+  const production = stacks({ production: 'true', multiAz: 'true', backupRetentionDays: '30' });
+  production.database.hasResourceProperties('AWS::RDS::DBInstance', {
+    DeletionProtection: true,
+    MultiAZ: true,
+    BackupRetentionPeriod: 30,
+  });
+});
+
+test('the pipeline functions run in the VPC, in the group the database admits', () => {
+  pipeline.allResourcesProperties('AWS::Lambda::Function', {
+    VpcConfig: { SecurityGroupIds: [Match.anyValue()], SubnetIds: Match.anyValue() },
+  });
+});
