@@ -23,6 +23,7 @@ export function addStacks(app: App): {
       databaseSecretName: context('databaseSecretName'),
       databaseSecretArn: context('databaseSecretArn'),
       databaseSecretKeyArn: context('databaseSecretKeyArn'),
+      alarmEmail: context('alarmEmail'),
     });
     return { pipeline };
   }
@@ -36,7 +37,9 @@ export function addStacks(app: App): {
     production: context('production') === 'true',
   });
   const pipeline = new PipelineStack(app, 'SaasAnalyticsPipeline', {
+    alarmEmail: context('alarmEmail'),
     database: {
+      instance: database.instance,
       secret: database.secret,
       vpc: network.vpc,
       vpcSubnets: { subnetGroupName: SUBNETS.functions },

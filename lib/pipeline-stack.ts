@@ -1,9 +1,11 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { PipelineMonitoring } from './pipeline/pipeline-monitoring';
 import { PipelineStateMachine } from './pipeline/pipeline-state-machine';
 
 export interface PipelineStackProps extends StackProps {
@@ -17,8 +19,11 @@ export interface PipelineStackProps extends StackProps {
   readonly databaseSecretArn?: string;
   /** ARN of the KMS key the secret is encrypted with; the functions get kms:Decrypt on it. @default the default key */
   readonly databaseSecretKeyArn?: string;
+  /** Send the alarms to this address. @default none: subscribe to the topic later */
+  readonly alarmEmail?: string;
   /** The database this app's DatabaseStack made, and the network to reach it; overrides the secret props. @default none */
   readonly database?: {
+    readonly instance: rds.DatabaseInstance;
     readonly secret: secretsmanager.ISecret;
     readonly vpc: ec2.IVpc;
     readonly vpcSubnets: ec2.SubnetSelection;
@@ -32,6 +37,7 @@ export interface PipelineStackProps extends StackProps {
  */
 export class PipelineStack extends Stack {
   readonly pipeline: PipelineStateMachine;
+  readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps = {}) {
     super(scope, id, props);
@@ -64,6 +70,12 @@ export class PipelineStack extends Stack {
       vpc: props.database?.vpc,
       vpcSubnets: props.database?.vpcSubnets,
       securityGroups: props.database?.securityGroups,
+    });
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      stateMachine: this.pipeline.stateMachine,
+      functions: Object.values(this.pipeline.functions),
+      database: props.database?.instance,
+      alarmEmail: props.alarmEmail,
     });
   }
 

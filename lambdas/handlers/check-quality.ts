@@ -5,6 +5,7 @@ import {
   runQualityChecks,
 } from '../warehouse/quality';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { emitMetric } from './log';
 import { expectString, runStep } from './step';
 
 export interface CheckQualityInput {
@@ -31,6 +32,8 @@ export function createCheckQualityHandler(deps: HandlerDependencies) {
           { runId, dates: input.dates ?? [], fileIds: input.fileIds ?? [] },
           input.phase,
         );
+        // The alarm on data quality counts error-level failures, whatever happens to the run.
+        emitMetric('QualityChecksFailed', checked.filter((r) => !r.passed && r.severity === 'error').length);
         assertQualityGate(checked);
         return checked;
       },

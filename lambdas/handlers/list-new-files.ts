@@ -1,5 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { emitMetric } from './log';
 import { expectString, runStep } from './step';
 
 /** Only what the Map needs: the bucket is in every function's environment. */
@@ -42,7 +43,7 @@ export function createListNewFilesHandler(deps: HandlerDependencies) {
 
 async function listNewFiles(deps: HandlerDependencies): Promise<NewFiles> {
   const { bucket, prefix } = deps.landing;
-  const objects: (FileRef & { sizeBytes: number })[] = [];
+  const objects: (FileRef & { sizeBytes: number; lastModified: number })[] = [];
   let token: string | undefined;
   do {
     const page = await deps
@@ -54,6 +55,7 @@ async function listNewFiles(deps: HandlerDependencies): Promise<NewFiles> {
         key: object.Key,
         etag: (object.ETag ?? '').replace(/"/g, ''),
         sizeBytes: object.Size ?? 0,
+        lastModified: object.LastModified?.getTime() ?? Date.now(),
       });
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
@@ -68,6 +70,10 @@ async function listNewFiles(deps: HandlerDependencies): Promise<NewFiles> {
   const fresh = objects
     .filter((object) => !done.has(`${object.key}\n${object.etag}`))
     .sort((a, b) => (a.key < b.key ? -1 : 1));
+
+  // How long the oldest file has waited in landing: the alarm on a stuck pipeline watches it.
+  const oldest = fresh.reduce((min, object) => Math.min(min, object.lastModified), Date.now());
+  emitMetric('OldestWaitingFileAgeSeconds', Math.round((Date.now() - oldest) / 1000), 'Seconds');
 
   const items: FileRef[] = [];
   let listBytes = 2;

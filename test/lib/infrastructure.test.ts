@@ -78,3 +78,43 @@ test('the pipeline functions run in the VPC, in the group the database admits', 
     VpcConfig: { SecurityGroupIds: [Match.anyValue()], SubnetIds: Match.anyValue() },
   });
 });
+
+test('alarms reach an encrypted topic: failed and timed-out runs, stale analytics, data quality, waiting files, errors, database', () => {
+  pipeline.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')).map(
+    (alarm) => alarm.Properties,
+  );
+  const described = alarms.map((properties) => String(properties.AlarmDescription));
+  for (const text of [
+    'execution failed',
+    'timed out',
+    '26 hours',
+    'data-quality',
+    'waited more than 26 hours',
+    'functions are failing',
+    'CPU',
+    'free storage',
+  ]) {
+    expect(described.some((description) => description.includes(text))).toBe(true);
+  }
+  for (const properties of alarms)
+    expect(properties.AlarmActions).toEqual([
+      expect.objectContaining({ Ref: expect.stringContaining('MonitoringAlarms') }),
+    ]);
+  const stale = alarms.find((properties) => String(properties.AlarmDescription).includes('stale'));
+  expect(stale).toMatchObject({
+    EvaluationPeriods: 26,
+    DatapointsToAlarm: 26,
+    TreatMissingData: 'breaching',
+    ComparisonOperator: 'LessThanThreshold',
+  });
+  pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+});
+
+test('an alarm address from context is subscribed to the topic', () => {
+  const withEmail = stacks({ alarmEmail: 'data-team@example.com' });
+  withEmail.pipeline.hasResourceProperties('AWS::SNS::Subscription', {
+    Protocol: 'email',
+    Endpoint: 'data-team@example.com',
+  });
+});
