@@ -41,6 +41,7 @@ export function addStacks(app: App): {
     database: {
       instance: database.instance,
       secret: database.secret,
+      biLoginSecret: database.biLoginSecret,
       vpc: network.vpc,
       vpcSubnets: { subnetGroupName: SUBNETS.functions },
       securityGroups: [database.clientSecurityGroup],

@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SUBNETS } from './network-stack';
 
@@ -27,6 +27,8 @@ export class DatabaseStack extends Stack {
   readonly secret: secretsmanager.ISecret;
   /** Functions in this group may connect to the database. */
   readonly clientSecurityGroup: ec2.SecurityGroup;
+  /** The BI tools' read-only login (username, password); the schema migration keeps the role in step. */
+  readonly biLoginSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: DatabaseStackProps) {
     super(scope, id, props);
@@ -90,6 +92,21 @@ export class DatabaseStack extends Stack {
       automaticallyAfter: Duration.days(30),
       vpcSubnets: { subnetGroupName: SUBNETS.functions },
       securityGroup: databaseGroup,
+    });
+
+    this.biLoginSecret = new secretsmanager.Secret(this, 'BiLogin', {
+      description: 'Read-only login for Metabase or QuickSight: analytics_reader on the warehouse',
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ username: 'bi_reader' }),
+        generateStringKey: 'password',
+        excludePunctuation: true,
+        passwordLength: 32,
+      },
+    });
+    Validations.of(this.biLoginSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Each deploy sets the BI role password from this secret; change it by updating the secret and deploying again.',
     });
 
     Validations.of(this.instance).acknowledge(

@@ -6,6 +6,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { PipelineMonitoring } from './pipeline/pipeline-monitoring';
+import { SchemaMigrations } from './pipeline/schema-migrations';
 import { PipelineStateMachine } from './pipeline/pipeline-state-machine';
 
 export interface PipelineStackProps extends StackProps {
@@ -25,6 +26,7 @@ export interface PipelineStackProps extends StackProps {
   readonly database?: {
     readonly instance: rds.DatabaseInstance;
     readonly secret: secretsmanager.ISecret;
+    readonly biLoginSecret: secretsmanager.ISecret;
     readonly vpc: ec2.IVpc;
     readonly vpcSubnets: ec2.SubnetSelection;
     readonly securityGroups: ec2.ISecurityGroup[];
@@ -71,6 +73,15 @@ export class PipelineStack extends Stack {
       vpcSubnets: props.database?.vpcSubnets,
       securityGroups: props.database?.securityGroups,
     });
+    if (props.database) {
+      new SchemaMigrations(this, 'Schema', {
+        databaseSecret,
+        biLoginSecret: props.database.biLoginSecret,
+        vpc: props.database.vpc,
+        vpcSubnets: props.database.vpcSubnets,
+        securityGroups: props.database.securityGroups,
+      });
+    }
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       stateMachine: this.pipeline.stateMachine,
       functions: Object.values(this.pipeline.functions),

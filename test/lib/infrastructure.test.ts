@@ -74,8 +74,30 @@ test('production turns on deletion protection and Multi-AZ from context', () => 
 });
 
 test('the pipeline functions run in the VPC, in the group the database admits', () => {
-  pipeline.allResourcesProperties('AWS::Lambda::Function', {
-    VpcConfig: { SecurityGroupIds: [Match.anyValue()], SubnetIds: Match.anyValue() },
+  const functions = Object.entries(pipeline.findResources('AWS::Lambda::Function'));
+  // The custom-resource framework only calls the Lambda API, from outside the VPC.
+  const own = functions.filter(([logicalId]) => !logicalId.includes('Providerframework'));
+  expect(own.length).toBe(10);
+  for (const [, fn] of own) {
+    expect(fn.Properties.VpcConfig).toEqual({
+      SecurityGroupIds: [expect.anything()],
+      SubnetIds: expect.any(Array),
+    });
+  }
+});
+
+test('deploying migrates the schema, again whenever a migration file changes, and keeps the BI login', () => {
+  pipeline.hasResourceProperties('Custom::WarehouseSchema', {
+    migrations: Match.stringLikeRegexp('^[0-9a-f]{64}$'),
+  });
+  const migrate = Object.values(pipeline.findResources('AWS::Lambda::Function')).find(
+    (fn) => fn.Properties.Environment?.Variables?.BI_LOGIN_SECRET_ARN !== undefined,
+  );
+  expect(migrate?.Properties.Environment.Variables).toMatchObject({ DATABASE_SECRET_ARN: expect.anything() });
+  database.hasResourceProperties('AWS::SecretsManager::Secret', {
+    GenerateSecretString: Match.objectLike({
+      SecretStringTemplate: JSON.stringify({ username: 'bi_reader' }),
+    }),
   });
 });
 
