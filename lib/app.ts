@@ -36,8 +36,11 @@ export function addStacks(app: App): {
     backupRetentionDays: retention === undefined ? undefined : Number(retention),
     production: context('production') === 'true',
   });
+  const days = (name: string) => (context(name) === undefined ? undefined : Number(context(name)));
   const pipeline = new PipelineStack(app, 'SaasAnalyticsPipeline', {
     alarmEmail: context('alarmEmail'),
+    infrequentAccessAfterDays: days('infrequentAccessAfterDays'),
+    glacierAfterDays: days('glacierAfterDays'),
     database: {
       instance: database.instance,
       secret: database.secret,

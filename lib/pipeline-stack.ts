@@ -22,6 +22,10 @@ export interface PipelineStackProps extends StackProps {
   readonly databaseSecretKeyArn?: string;
   /** Send the alarms to this address. @default none: subscribe to the topic later */
   readonly alarmEmail?: string;
+  /** Landing files move to Infrequent Access after this many days. @default 30 */
+  readonly infrequentAccessAfterDays?: number;
+  /** ...and to Glacier Flexible Retrieval after this many. @default 90 */
+  readonly glacierAfterDays?: number;
   /** The database this app's DatabaseStack made, and the network to reach it; overrides the secret props. @default none */
   readonly database?: {
     readonly instance: rds.DatabaseInstance;
@@ -63,8 +67,30 @@ export class PipelineStack extends Stack {
       versioned: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'landing/',
+      // Loaded files are kept (raw.events holds them too, but the files are the source of truth)
+      // and move to cheaper storage once no run is likely to read them again.
+      lifecycleRules: [
+        {
+          transitions: [
+            {
+              storageClass: s3.StorageClass.INFREQUENT_ACCESS,
+              transitionAfter: Duration.days(props.infrequentAccessAfterDays ?? 30),
+            },
+            {
+              storageClass: s3.StorageClass.GLACIER,
+              transitionAfter: Duration.days(props.glacierAfterDays ?? 90),
+            },
+          ],
+          noncurrentVersionExpiration: Duration.days(30),
+        },
+      ],
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Object-created events go to EventBridge, for rules that react to new files. Set on the
+    // CloudFormation resource itself: the construct's option would add a custom-resource function.
+    (landingBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
     const databaseSecret = props.database?.secret ?? this.importedSecret(props);
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', {
       landingBucket,

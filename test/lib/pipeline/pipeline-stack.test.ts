@@ -115,3 +115,21 @@ test('a secret under a key of its own gives the functions kms:Decrypt on that ke
     },
   });
 });
+
+test('landing files move to Infrequent Access, then Glacier, and their events reach EventBridge', () => {
+  template.hasResourceProperties('AWS::S3::Bucket', {
+    VersioningConfiguration: { Status: 'Enabled' },
+    LifecycleConfiguration: {
+      Rules: [
+        Match.objectLike({
+          Transitions: [
+            { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+            { StorageClass: 'GLACIER', TransitionInDays: 90 },
+          ],
+        }),
+      ],
+    },
+    NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } },
+    LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'landing/' }),
+  });
+});
