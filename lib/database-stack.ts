@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -102,6 +102,11 @@ export class DatabaseStack extends Stack {
         excludePunctuation: true,
         passwordLength: 32,
       },
+    });
+    new CfnOutput(this, 'WarehouseEndpoint', { value: this.instance.dbInstanceEndpointAddress });
+    new CfnOutput(this, 'BiLoginSecretArn', {
+      value: this.biLoginSecret.secretArn,
+      description: 'The read-only login for Metabase or QuickSight',
     });
     Validations.of(this.biLoginSecret).acknowledge({
       id: 'AwsSolutions-SMG4',

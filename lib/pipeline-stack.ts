@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as rds from 'aws-cdk-lib/aws-rds';
@@ -108,6 +108,11 @@ export class PipelineStack extends Stack {
         securityGroups: props.database.securityGroups,
       });
     }
+    new CfnOutput(this, 'LandingBucketName', {
+      value: landingBucket.bucketName,
+      description: 'Put event files under events/ here',
+    });
+    new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       stateMachine: this.pipeline.stateMachine,
       functions: Object.values(this.pipeline.functions),
