@@ -40,6 +40,7 @@ export function addStacks(app: App): {
   const pipeline = new PipelineStack(app, 'SaasAnalyticsPipeline', {
     alarmEmail: context('alarmEmail'),
     infrequentAccessAfterDays: days('infrequentAccessAfterDays'),
+    startOnNewFiles: context('startOnNewFiles') === 'true',
     glacierAfterDays: days('glacierAfterDays'),
     database: {
       instance: database.instance,

@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { PipelineMonitoring } from './pipeline/pipeline-monitoring';
 import { SchemaMigrations } from './pipeline/schema-migrations';
+import { StartOnNewFiles } from './pipeline/start-on-new-files';
 import { PipelineStateMachine } from './pipeline/pipeline-state-machine';
 
 export interface PipelineStackProps extends StackProps {
@@ -20,6 +21,8 @@ export interface PipelineStackProps extends StackProps {
   readonly databaseSecretArn?: string;
   /** ARN of the KMS key the secret is encrypted with; the functions get kms:Decrypt on it. @default the default key */
   readonly databaseSecretKeyArn?: string;
+  /** Start a run a few minutes after new files land, besides the daily one. @default false */
+  readonly startOnNewFiles?: boolean;
   /** Send the alarms to this address. @default none: subscribe to the topic later */
   readonly alarmEmail?: string;
   /** Landing files move to Infrequent Access after this many days. @default 30 */
@@ -106,6 +109,13 @@ export class PipelineStack extends Stack {
         vpc: props.database.vpc,
         vpcSubnets: props.database.vpcSubnets,
         securityGroups: props.database.securityGroups,
+      });
+    }
+    if (props.startOnNewFiles) {
+      new StartOnNewFiles(this, 'StartOnNewFiles', {
+        landingBucket,
+        prefix: 'events/',
+        stateMachine: this.pipeline.stateMachine,
       });
     }
     new CfnOutput(this, 'LandingBucketName', {

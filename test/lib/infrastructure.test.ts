@@ -140,3 +140,18 @@ test('an alarm address from context is subscribed to the topic', () => {
     Endpoint: 'data-team@example.com',
   });
 });
+
+test('optionally, landed files start a run through a queue that gathers them for five minutes', () => {
+  const { pipeline: withStarter } = stacks({ startOnNewFiles: 'true' });
+  withStarter.hasResourceProperties('AWS::Events::Rule', {
+    EventPattern: Match.objectLike({ source: ['aws.s3'], 'detail-type': ['Object Created'] }),
+  });
+  withStarter.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+    MaximumBatchingWindowInSeconds: 300,
+    BatchSize: 1000,
+  });
+  withStarter.hasResourceProperties('AWS::SQS::Queue', {
+    RedrivePolicy: Match.objectLike({ maxReceiveCount: 150 }),
+  });
+  pipeline.resourceCountIs('AWS::SQS::Queue', 0);
+});
