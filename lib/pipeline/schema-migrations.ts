@@ -4,6 +4,7 @@ import path from 'node:path';
 import { CustomResource, Duration, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { PipelineFunction } from './pipeline-function';
@@ -36,7 +37,10 @@ export class SchemaMigrations extends Construct {
     migrate.addEnvironment('BI_LOGIN_SECRET_ARN', props.biLoginSecret.secretArn);
     props.biLoginSecret.grantRead(migrate);
 
-    const provider = new cr.Provider(this, 'Provider', { onEventHandler: migrate });
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: migrate,
+      logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+    });
     Validations.of(provider).acknowledge(
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

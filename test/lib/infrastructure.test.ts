@@ -155,3 +155,11 @@ test('optionally, landed files start a run through a queue that gathers them for
   });
   pipeline.resourceCountIs('AWS::SQS::Queue', 0);
 });
+
+test('every log group of the pipeline keeps its logs for a bounded time', () => {
+  const groups = Object.values(pipeline.findResources('AWS::Logs::LogGroup'));
+  expect(groups.length).toBeGreaterThanOrEqual(11);
+  for (const group of groups) expect(group.Properties.RetentionInDays).toBeGreaterThan(0);
+  const functions = Object.values(pipeline.findResources('AWS::Lambda::Function'));
+  for (const fn of functions) expect(fn.Properties.LoggingConfig?.LogGroup).toBeDefined();
+});
