@@ -51,8 +51,3 @@ export async function withTransaction<T>(pool: Pool, work: (client: PoolClient) 
     client.release();
   }
 }
-
-/** A transaction-scoped advisory lock so that two writers of the same tables take turns. */
-export async function lockForTransform(client: PoolClient): Promise<void> {
-  await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:transform'))`);
-}

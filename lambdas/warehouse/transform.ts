@@ -255,15 +255,6 @@ export async function buildCoreModel(
   });
 }
 
-/** Every core model, group after group. */
-export async function buildCore(pool: Pool): Promise<ModelResult[]> {
-  const results: ModelResult[] = [];
-  for (const group of CORE_MODEL_GROUPS) {
-    results.push(...(await Promise.all(group.map((model) => buildCoreModel(pool, model)))));
-  }
-  return results;
-}
-
 /** Like Promise.all, but a failure is reported only once every task has stopped: nothing runs on behind the error. */
 export async function allSettledOrThrow<T>(tasks: Promise<T>[]): Promise<T[]> {
   const settled = await Promise.allSettled(tasks);
