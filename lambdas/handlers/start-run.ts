@@ -1,3 +1,4 @@
+import { isCalendarDate } from '../warehouse/analytics';
 import { migrate } from '../warehouse/migrate';
 import { startRun } from '../warehouse/runs';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
@@ -43,12 +44,7 @@ export function createStartRunHandler(deps: HandlerDependencies) {
 export function resolveAsOf(asOf: string | null, startedAt: string): string | null {
   if (asOf === null || asOf === '') return null;
   if (asOf === 'yesterday') return new Date(Date.parse(startedAt) - 86_400_000).toISOString().slice(0, 10);
-  const day = new Date(`${asOf}T00:00:00Z`);
-  if (
-    !/^\d{4}-\d{2}-\d{2}$/.test(asOf) ||
-    Number.isNaN(day.getTime()) ||
-    !day.toISOString().startsWith(asOf)
-  ) {
+  if (!isCalendarDate(asOf)) {
     throw new TypeError(`asOf must be a date like 2024-06-30 or "yesterday", got ${JSON.stringify(asOf)}`);
   }
   return asOf;

@@ -9,7 +9,13 @@ export const ANALYTICS_VIEWS = [
 ] as const;
 export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** YYYY-MM-DD naming a day that exists (2024-02-30 does not). */
+export function isCalendarDate(text: string): boolean {
+  const day = new Date(`${text}T00:00:00Z`);
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(text)
+  );
+}
 
 /**
  * Fixes the logical date A that every view is computed as of: the one given, else the latest day
@@ -19,7 +25,7 @@ export async function setAnalyticsAsOf(
   pool: Pool,
   options: { asOf?: string; runId?: string } = {},
 ): Promise<string | null> {
-  if (options.asOf !== undefined && !ISO_DATE.test(options.asOf)) {
+  if (options.asOf !== undefined && !isCalendarDate(options.asOf)) {
     throw new Error(`as-of date must look like 2024-06-30, got ${JSON.stringify(options.asOf)}`);
   }
   const result = await pool.query<{ as_of_date: string }>(

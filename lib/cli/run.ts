@@ -1,3 +1,4 @@
+import { isCalendarDate } from '../../lambdas/warehouse/analytics';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { finishRun } from '../../lambdas/warehouse/runs';
@@ -220,14 +221,6 @@ function rowsIn(result: unknown): string | undefined {
   if (typeof fields.checks === 'number') return `${fields.checks} checks`;
   const value = fields.rows ?? fields.staged;
   return typeof value === 'number' ? `${formatCount(value)} rows` : undefined;
-}
-
-/** YYYY-MM-DD naming a day that exists (2024-02-30 does not). */
-export function isCalendarDate(text: string): boolean {
-  const day = new Date(`${text}T00:00:00Z`);
-  return (
-    /^\d{4}-\d{2}-\d{2}$/.test(text) && !Number.isNaN(day.getTime()) && day.toISOString().startsWith(text)
-  );
 }
 
 export function exitCodeOf(outcome: RunOutcome, write: Writer): number {
