@@ -1,4 +1,5 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { Pool } from '../warehouse/db';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { emitMetric } from './log';
 import { expectString, runStep } from './step';
@@ -35,13 +36,13 @@ export function createListNewFilesHandler(deps: HandlerDependencies) {
       pool,
       runId,
       'list_new_files',
-      () => listNewFiles(deps),
+      () => listNewFiles(deps, pool),
       (result) => result.items.length,
     );
   };
 }
 
-async function listNewFiles(deps: HandlerDependencies): Promise<NewFiles> {
+async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewFiles> {
   const { bucket, prefix } = deps.landing;
   const objects: (FileRef & { sizeBytes: number; lastModified: number })[] = [];
   let token: string | undefined;
@@ -61,7 +62,6 @@ async function listNewFiles(deps: HandlerDependencies): Promise<NewFiles> {
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
 
-  const pool = await deps.pool();
   const loaded = await pool.query<{ object_key: string; etag: string }>(
     `select object_key, etag from raw.files where bucket = $1 and status in ('loaded', 'staged')`,
     [bucket],

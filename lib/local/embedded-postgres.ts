@@ -250,25 +250,28 @@ async function readOrCreatePassword(file: string): Promise<string> {
   return password;
 }
 
+/** The first folder from `dir` up to the root that other users cannot pass through (no o+x), if any. */
+async function firstClosedFolder(dir: string): Promise<{ path: string; mode: number } | undefined> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) return { path: current, mode: mode & 0o777 };
+    if (current === path.dirname(current)) return undefined;
+  }
+}
+
 /** True when every folder from `dir` up to the root lets other users pass through (o+x). */
 export async function isReachableByOthers(dir: string): Promise<boolean> {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    if (((await stat(current)).mode & 0o001) === 0) return false;
-    if (current === path.dirname(current)) return true;
-  }
+  return (await firstClosedFolder(dir)) === undefined;
 }
 
 /** The data folder cannot be copied elsewhere like the binaries: say which folder is in the way. */
 async function assertReachableByOthers(dir: string): Promise<void> {
-  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
-    const { mode } = await stat(current);
-    if ((mode & 0o001) === 0) {
-      throw new Error(
-        `${current} is not open to other users (mode ${(mode & 0o777).toString(8)}), and as root PostgreSQL runs as the "postgres" user. ` +
-          `Put the state folder elsewhere (SAAS_PIPELINE_HOME), open that folder (chmod o+x), or set DATABASE_URL.`,
-      );
-    }
-    if (current === path.dirname(current)) return;
+  const closed = await firstClosedFolder(dir);
+  if (closed) {
+    throw new Error(
+      `${closed.path} is not open to other users (mode ${closed.mode.toString(8)}), and as root PostgreSQL runs as the "postgres" user. ` +
+        `Put the state folder elsewhere (SAAS_PIPELINE_HOME), open that folder (chmod o+x), or set DATABASE_URL.`,
+    );
   }
 }
 

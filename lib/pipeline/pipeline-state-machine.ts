@@ -244,12 +244,10 @@ export class PipelineStateMachine extends Construct {
     ];
     for (const state of afterStart)
       state.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    const chain = sfn.Chain.start(startRun);
-    let last: sfn.INextable = startRun;
-    for (const state of afterStart) {
-      last.next(state as unknown as sfn.IChainable);
-      last = state as unknown as sfn.INextable;
-    }
+    const chain = afterStart.reduce<sfn.Chain>(
+      (steps, state) => steps.next(state),
+      sfn.Chain.start(startRun),
+    );
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: undefined,
