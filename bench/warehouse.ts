@@ -11,9 +11,11 @@
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it creates and drops
  * databases named bench_*.
  */
+import { Upload } from '@aws-sdk/lib-storage';
 import { spawn } from 'node:child_process';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -21,12 +23,10 @@ import { generate } from '../generator';
 import { createPool, type Pool } from '../lambdas/warehouse/db';
 import type { IngestSource } from '../lambdas/warehouse/ingest';
 import { runWarehouse, type StepEvent } from '../lambdas/warehouse/pipeline';
+import { listLandedFiles } from '../lib/local/landing-folder';
 import { createLocalHandlers } from '../lib/local/handlers';
 import { openLandingStore } from '../lib/local/s3-server';
 import { executeStateMachine, renderStateMachine } from '../lib/local/state-machine';
-import { Upload } from '@aws-sdk/lib-storage';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 
 const { values: args } = parseArgs({
   options: {
@@ -51,14 +51,9 @@ async function ensureData(dir: string, from: string, to: string): Promise<void> 
   await generate({ from, to, seed: SEED, outDir: dir, workers: 2 });
 }
 
+/** The file paths under a landing folder, in key order. */
 async function listFiles(dir: string): Promise<string[]> {
-  const root = path.join(dir, 'events');
-  const days = (await readdir(root)).sort();
-  const files: string[] = [];
-  for (const day of days) {
-    for (const file of (await readdir(path.join(root, day))).sort()) files.push(path.join(root, day, file));
-  }
-  return files;
+  return (await listLandedFiles(dir)).map((file) => file.path);
 }
 
 async function sources(dir: string, files: string[]): Promise<IngestSource[]> {
