@@ -10,6 +10,7 @@ export default tseslint.config(
       '.scratch/',
       '.bench/',
       'coverage/',
+      'test-artifacts/',
       '**/*.js',
       '**/*.mjs',
     ],

@@ -1,9 +1,11 @@
 #!/usr/bin/env -S npx tsx
 /** The `saas-pipeline` CLI: picks the command and hands it its arguments. */
 import { runGenerateCommand } from '../generator/cli';
+import { reportCommand, serveCommand } from '../lib/cli/dashboard';
 import { demoCommand } from '../lib/cli/demo';
 import { EXIT, type Writer } from '../lib/cli/output';
 import { resetCommand } from '../lib/cli/reset';
+import { metabaseCommand } from '../lib/cli/metabase';
 import { migrateCommand } from '../lib/cli/migrate';
 import { runCommand } from '../lib/cli/run';
 import { statusCommand } from '../lib/cli/status';
@@ -17,11 +19,15 @@ Product analytics for a document-editing SaaS: events land as gzipped NDJSON, a 
 them exactly once into PostgreSQL (raw -> staging -> core -> analytics) and checks the result.
 
 Commands:
-  demo        generate six months of events, run the pipeline, print the analytics (npm start)
+  demo        generate six months of events, run the pipeline, print the analytics and
+              write the dashboard report (npm start)
   generate    write synthetic events to a folder or an S3 bucket
   upload      put event files from a folder into the landing bucket
   run         execute the state machine: load new files, rebuild what they touched
   status      recent runs, step timings, file ledger, quarantine and quality results
+  serve       serve the Executive Overview dashboard on http://127.0.0.1:8080/
+  report      write the dashboard as one self-contained HTML file that opens offline
+  metabase    create the same Executive Overview dashboard in a running Metabase
   migrate     create or upgrade the warehouse schema
   reset       delete the local state folder (.saas-pipeline)
 
@@ -48,6 +54,9 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: (argv) => runCommand(argv, write),
   upload: (argv) => uploadCommand(argv, write),
   status: (argv) => statusCommand(argv, write),
+  serve: (argv) => serveCommand(argv, write),
+  report: (argv) => reportCommand(argv, write),
+  metabase: (argv) => metabaseCommand(argv, write),
   migrate: (argv) => migrateCommand(argv, write),
   reset: (argv) => resetCommand(argv, write),
 };

@@ -2,6 +2,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
 import { generate } from '../../generator';
 import { createProgress } from '../progress';
+import { defaultReportPath, describeReport, writeReportFor } from './dashboard';
 import { EXIT, formatCount, type Writer } from './output';
 import { checkAsOf, exitCodeOf, runOnce, withServices } from './run';
 import { printAnalyticsSummary } from './summary';
@@ -10,8 +11,9 @@ export const DEMO_HELP = `Usage: saas-pipeline demo [--as-of DATE]
 
 Everything end to end on the local state folder: generates six months of events
 (2024-01-01..2024-06-30, seed 42, about 1.8M) into the landing bucket unless it already holds
-files, runs the state machine on them, and prints the analytics. Running it again loads nothing
-twice. This is what "npm start" runs.
+files, runs the state machine on them, prints the analytics, and writes the Executive Overview
+dashboard to $SAAS_PIPELINE_HOME/report.html (a file that opens offline in any browser). Running it
+again loads nothing twice. This is what "npm start" runs.
 
 Exit codes: as for "saas-pipeline run".
 `;
@@ -47,8 +49,9 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
     const outcome = await runOnce(db, landing, { asOf }, write);
     if (outcome.execution.status === 'SUCCEEDED') {
       await printAnalyticsSummary(db.pool, write);
+      write('\n' + describeReport(await writeReportFor(db, defaultReportPath())));
       write(
-        '\nNext: "saas-pipeline status" for runs, files, quarantine and quality results; "saas-pipeline --help" for the rest.',
+        '\nNext: open the report in a browser, or "saas-pipeline serve" for the live dashboard; "saas-pipeline status" for runs, files, quarantine and quality results; "saas-pipeline --help" for the rest.',
       );
     }
     return exitCodeOf(outcome, write);

@@ -16,6 +16,8 @@ export function landingDir(): string {
 
 export interface Database {
   readonly pool: Pool;
+  /** How to connect, for a second pool with other settings (it may hold a password: never print it). */
+  readonly url: string;
   /** `DATABASE_URL`, or where the embedded server runs, without the password. */
   readonly description: string;
   close(): Promise<void>;
@@ -37,7 +39,7 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
         `Cannot reach DATABASE_URL (${description}): ${error.message}. Is the server running and the URL right?`,
       );
     });
-    return { pool, description, close: () => pool.end() };
+    return { pool, url, description, close: () => pool.end() };
   }
   const started = Date.now();
   const dataDir = await embeddedDataDir(log);
@@ -53,6 +55,7 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
   );
   return {
     pool,
+    url: server.url,
     description: `embedded PostgreSQL in ${dataDir}`,
     async close() {
       await pool.end();

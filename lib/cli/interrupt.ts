@@ -28,7 +28,7 @@ function install(): void {
   const handle = (signal: NodeJS.Signals): void => {
     if (interrupted) return;
     interrupted = true;
-    process.stderr.write(`\n${signal}: stopping, recording the run as interrupted\n`);
+    process.stderr.write(`\n${signal}: stopping (a run in progress is recorded as interrupted)\n`);
     void (async () => {
       for (const cleanUp of [...cleanUps].reverse()) await cleanUp().catch(() => undefined);
       process.exit(130);

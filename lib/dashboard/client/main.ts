@@ -1,0 +1,299 @@
+/** The Executive Overview page: headline numbers, a month-range filter, five charts and their tables. */
+import type { FeatureUsage, MonthRange, Overview, RetentionCell } from '../types';
+import {
+  activityOption,
+  type Chart,
+  churnOption,
+  createChart,
+  featureUseOption,
+  funnelOption,
+  isNarrow,
+  retentionOption,
+} from './charts';
+import { byId, type Column, element, renderTable } from './dom';
+import { count, decimal, monthLabel, percent, share } from './format';
+import { pickSource } from './source';
+
+interface Dashboard {
+  overview?: Overview;
+  range?: MonthRange;
+  features?: readonly FeatureUsage[];
+  readonly charts: Record<string, Chart>;
+}
+
+// Exposed for the browser tests and for anyone curious in the console: the charts and their state.
+const dashboard: Dashboard = { charts: {} };
+(window as unknown as { saasDashboard: Dashboard }).saasDashboard = dashboard;
+
+const source = pickSource();
+let request = 0;
+
+function setState(state: 'loading' | 'ready' | 'empty' | 'error', message?: string): void {
+  document.body.dataset.state = state;
+  const status = byId('status');
+  status.textContent = message ?? '';
+  status.hidden = message === undefined;
+}
+
+function chart(name: string): Chart {
+  dashboard.charts[name] ??= createChart(byId(`chart-${name}`));
+  return dashboard.charts[name];
+}
+
+async function boot(): Promise<void> {
+  try {
+    const overview = await source.overview();
+    dashboard.overview = overview;
+    const headline = overview.headline;
+    if (!headline || overview.months.length === 0) {
+      setState('empty', 'No analytics yet: run "npx saas-pipeline demo" (or "run") to load events first.');
+      return;
+    }
+    byId('as-of').textContent = `Figures as of ${headline.asOfDate} (the pipeline's logical date)`;
+    renderHeadline(overview);
+    renderChurn(overview);
+    renderPipeline(overview);
+    setUpFilter(overview.months);
+    await applyRange(rangeFromHash(overview.months) ?? allTime(overview.months));
+  } catch (error) {
+    setState('error', `The dashboard could not load its data: ${(error as Error).message}`);
+  }
+}
+
+function allTime(months: readonly string[]): MonthRange {
+  return { from: months[0] ?? '', to: months[months.length - 1] ?? '' };
+}
+
+function rangeFromHash(months: readonly string[]): MonthRange | undefined {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const from = params.get('from');
+  const to = params.get('to');
+  if (from === null || to === null || !months.includes(from) || !months.includes(to) || from > to)
+    return undefined;
+  return { from, to };
+}
+
+function setUpFilter(months: readonly string[]): void {
+  const from = byId<HTMLSelectElement>('range-from');
+  const to = byId<HTMLSelectElement>('range-to');
+  for (const select of [from, to]) {
+    select.replaceChildren(...months.map((m) => element('option', { value: m }, monthLabel(m))));
+    select.disabled = false;
+  }
+  // Moving one end past the other drags the other along, so the range is never empty.
+  from.addEventListener('change', () => {
+    if (from.value > to.value) to.value = from.value;
+    void applyRange({ from: from.value, to: to.value });
+  });
+  to.addEventListener('change', () => {
+    if (to.value < from.value) from.value = to.value;
+    void applyRange({ from: from.value, to: to.value });
+  });
+  const all = byId<HTMLButtonElement>('range-all');
+  all.disabled = false;
+  all.addEventListener('click', () => void applyRange(allTime(months)));
+}
+
+async function applyRange(range: MonthRange): Promise<void> {
+  const overview = dashboard.overview;
+  if (!overview) return;
+  const mine = ++request;
+  document.body.dataset.state = 'loading';
+  byId<HTMLSelectElement>('range-from').value = range.from;
+  byId<HTMLSelectElement>('range-to').value = range.to;
+  try {
+    const features = await source.featureUsage(range);
+    // A later choice may have been made while this one was loading: only the latest is shown.
+    if (mine !== request) return;
+    dashboard.range = range;
+    dashboard.features = features;
+    history.replaceState(null, '', `#from=${range.from}&to=${range.to}`);
+    document.body.dataset.range = `${range.from}..${range.to}`;
+    renderRange(overview, range, features);
+    setState('ready');
+  } catch (error) {
+    if (mine === request)
+      setState('error', `Could not load the figures of that range: ${(error as Error).message}`);
+  }
+}
+
+function renderHeadline(overview: Overview): void {
+  const h = overview.headline;
+  if (!h) return;
+  const cards: [string, string, string][] = [
+    ['users', 'Users', count(h.users)],
+    ['active', `Active on ${h.asOfDate}`, count(h.activeUsers)],
+    ['wau', 'Weekly active', count(h.weeklyActiveUsers)],
+    ['mau', 'Monthly active', count(h.monthlyActiveUsers)],
+    ['stickiness', 'Stickiness (DAU/MAU)', share(h.stickiness)],
+    ['retention', 'Retention at month 1', percent(h.month1RetentionRate)],
+    ['at-risk', 'At-risk users', count(h.atRiskUsers)],
+  ];
+  byId('kpis').replaceChildren(
+    ...cards.map(([key, label, value]) =>
+      element('div', { class: 'kpi', 'data-kpi': key }, element('dt', {}, label), element('dd', {}, value)),
+    ),
+  );
+}
+
+function renderRange(overview: Overview, range: MonthRange, features: readonly FeatureUsage[]): void {
+  const start = `${range.from}-01`;
+  const days = overview.activity.filter((d) => d.date >= start && d.date.slice(0, 7) <= range.to);
+  const cells = overview.retention.filter((c) => c.cohortMonth >= range.from && c.cohortMonth <= range.to);
+  const signups = cells.filter((c) => c.monthsSinceSignup === 0).reduce((sum, c) => sum + c.cohortSize, 0);
+  const averageDau = days.length ? days.reduce((sum, d) => sum + d.dau, 0) / days.length : 0;
+  const uses = features.reduce((sum, f) => sum + f.totalUses, 0);
+  byId('range-summary').textContent =
+    `${monthLabel(range.from)} to ${monthLabel(range.to)}: ${count(signups)} sign-ups, ` +
+    `${decimal(averageDau)} daily active users on average, ${count(uses)} feature uses.`;
+
+  chart('activity').setOption(activityOption(days), true);
+  chart('retention').setOption(retentionOption(cells), true);
+  renderFeatures(features);
+  chart('funnel').setOption(funnelOption(features), true);
+
+  renderTable(
+    byId('table-activity'),
+    'Active users per day',
+    [
+      { label: 'Date', value: (d) => d.date },
+      { label: 'DAU', value: (d) => count(d.dau), numeric: true },
+      { label: 'WAU', value: (d) => count(d.wau), numeric: true },
+      { label: 'MAU', value: (d) => count(d.mau), numeric: true },
+      { label: 'Stickiness', value: (d) => share(d.stickiness), numeric: true },
+    ],
+    days,
+  );
+  renderRetentionTable(cells);
+  renderTable(byId('table-features'), 'Feature use in the range', featureColumns, features);
+}
+
+const featureColumns: readonly Column<FeatureUsage>[] = [
+  { label: 'Feature', value: (f) => f.featureName },
+  { label: 'Premium', value: (f) => (f.isPremium ? 'yes' : 'no') },
+  { label: 'Unique users', value: (f) => count(f.uniqueUsers), numeric: true },
+  { label: 'Total uses', value: (f) => count(f.totalUses), numeric: true },
+  { label: 'Repeated (2+ days)', value: (f) => count(f.repeatedUsers), numeric: true },
+  { label: 'Habit (3+ weeks)', value: (f) => count(f.habitUsers), numeric: true },
+];
+
+function renderFeatures(features: readonly FeatureUsage[]): void {
+  const container = byId('chart-features');
+  const narrow = isNarrow(container);
+  container.dataset.layout = narrow ? 'stacked' : 'side-by-side';
+  chart('features').setOption(featureUseOption(features, narrow), true);
+}
+
+function renderRetentionTable(cells: readonly RetentionCell[]): void {
+  const cohorts = [...new Set(cells.map((c) => c.cohortMonth))];
+  const columns = Math.max(0, ...cells.map((c) => c.monthsSinceSignup + 1));
+  const rows = cohorts.map((month) => cells.filter((c) => c.cohortMonth === month));
+  renderTable(
+    byId('table-retention'),
+    'Retention by signup month (* month not complete yet)',
+    [
+      { label: 'Cohort', value: (row) => row[0]?.cohortMonth ?? '' },
+      { label: 'Users', value: (row) => count(row[0]?.cohortSize ?? 0), numeric: true },
+      ...Array.from({ length: columns }, (_, k) => ({
+        label: `m${k}`,
+        numeric: true,
+        value: (row: RetentionCell[]) => {
+          const cell = row.find((c) => c.monthsSinceSignup === k);
+          return cell ? `${percent(cell.retentionRate)}${cell.isCompleteMonth ? '' : '*'}` : '';
+        },
+      })),
+    ],
+    rows,
+  );
+}
+
+function renderChurn(overview: Overview): void {
+  chart('churn').setOption(churnOption(overview.churn.categories), true);
+  renderTable(
+    byId('table-churn'),
+    'Users per churn-risk category',
+    [
+      { label: 'Category', value: (c) => c.category },
+      { label: 'Users', value: (c) => count(c.users), numeric: true },
+      { label: 'Average score', value: (c) => count(c.averageScore), numeric: true },
+    ],
+    overview.churn.categories,
+  );
+  renderTable(
+    byId('table-at-risk'),
+    'Paying users most at risk',
+    [
+      { label: 'User', value: (u) => u.userId },
+      { label: 'Company', value: (u) => u.company ?? '–' },
+      { label: 'Plan', value: (u) => u.plan },
+      { label: 'Last active', value: (u) => u.lastActiveDate ?? 'never' },
+      { label: 'Days inactive', value: (u) => count(u.daysSinceLastActivity), numeric: true },
+      { label: 'Events, last 30 d', value: (u) => count(u.eventsLast30Days), numeric: true },
+      { label: 'Events, 30 d before', value: (u) => count(u.eventsPrior30Days), numeric: true },
+      { label: 'Risk', value: (u) => u.category },
+      { label: 'Score', value: (u) => count(u.score), numeric: true },
+    ],
+    overview.churn.atRiskPaying,
+  );
+}
+
+function renderPipeline(overview: Overview): void {
+  const { runs, layers, quarantine, quality } = overview.pipeline;
+  renderTable(
+    byId('table-runs'),
+    'Latest runs',
+    [
+      { label: 'Run', value: (r) => r.runId },
+      { label: 'Status', value: (r) => r.status },
+      { label: 'Trigger', value: (r) => r.trigger },
+      { label: 'As of', value: (r) => r.asOfDate ?? '–' },
+      { label: 'Started (UTC)', value: (r) => r.startedAt.replace('T', ' ').slice(0, 19) },
+      { label: 'Seconds', value: (r) => r.durationSeconds.toFixed(1), numeric: true },
+      { label: 'Error', value: (r) => r.error ?? '' },
+    ],
+    runs,
+    (r) => `status-${r.status}`,
+  );
+  renderTable(
+    byId('table-layers'),
+    'Rows per layer',
+    [
+      { label: 'Layer', value: (l) => l.layer },
+      { label: 'Table', value: (l) => l.table },
+      { label: 'Rows', value: (l) => count(l.rows), numeric: true },
+    ],
+    layers,
+  );
+  renderTable(
+    byId('table-quarantine'),
+    'Quarantined lines by reason',
+    [
+      { label: 'Reason', value: (q) => q.reason },
+      { label: 'Lines', value: (q) => count(q.rows), numeric: true },
+      { label: 'Files', value: (q) => count(q.files), numeric: true },
+    ],
+    quarantine,
+  );
+  renderTable(
+    byId('table-quality'),
+    'Data-quality checks of the latest run',
+    [
+      { label: 'Check', value: (q) => q.name },
+      { label: 'Severity', value: (q) => q.severity },
+      { label: 'Result', value: (q) => (q.passed ? 'pass' : 'FAIL') },
+      { label: 'Failing rows', value: (q) => count(q.failingRows), numeric: true },
+    ],
+    quality,
+    (q) => (q.passed ? undefined : 'status-failed'),
+  );
+}
+
+// The feature chart's layout depends on its width: redraw it when a resize crosses the threshold.
+window.addEventListener('resize', () => {
+  const container = document.getElementById('chart-features');
+  const layout = container && isNarrow(container) ? 'stacked' : 'side-by-side';
+  if (dashboard.features && container && container.dataset.layout !== layout)
+    renderFeatures(dashboard.features);
+});
+
+void boot();

@@ -1,0 +1,177 @@
+import type { Queryable } from '../../lambdas/warehouse/db';
+import { runSqlFile, type SqlParams } from '../../lambdas/warehouse/sql-files';
+import {
+  type FeatureUsage,
+  type MonthRange,
+  type Overview,
+  type ReportData,
+  rangeDates,
+  rangeKey,
+} from './types';
+
+// Everything here reads through the analytics_reader role: only core, analytics and the ops views
+// granted to it (sql/migrations/0010, 0012). The SQL is in sql/dashboard, one file per dataset.
+
+type Row = Record<string, unknown>;
+
+async function rows(db: Queryable, file: string, params: SqlParams = {}): Promise<Row[]> {
+  const [result] = await runSqlFile(db, `dashboard/${file}.sql`, params);
+  return result?.rows ?? [];
+}
+
+// numeric columns arrive as strings; counts and rates are small enough for a double.
+const num = (value: unknown): number => Number(value);
+const text = (value: unknown): string => String(value);
+const textOrNull = (value: unknown): string | null => (value === null ? null : String(value));
+const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
+
+export async function loadOverview(db: Queryable, options: { atRiskLimit?: number; runLimit?: number } = {}) {
+  const [headline, activity, retention, categories, atRisk, runs, layers, quarantine, quality] =
+    await Promise.all([
+      rows(db, 'headline'),
+      rows(db, 'daily_active_users'),
+      rows(db, 'retention_cohorts'),
+      rows(db, 'churn_risk_categories'),
+      rows(db, 'churn_at_risk_paying_users', { limit: options.atRiskLimit ?? 10 }),
+      rows(db, 'pipeline_runs', { limit: options.runLimit ?? 10 }),
+      rows(db, 'pipeline_layers'),
+      rows(db, 'pipeline_quarantine'),
+      rows(db, 'pipeline_quality'),
+    ]);
+  const h = headline[0];
+  const overview: Overview = {
+    generatedAt: new Date().toISOString(),
+    headline: h
+      ? {
+          asOfDate: text(h.as_of_date),
+          users: num(h.user_count),
+          activeUsers: num(h.active_users),
+          weeklyActiveUsers: num(h.weekly_active_users),
+          monthlyActiveUsers: num(h.monthly_active_users),
+          stickiness: num(h.stickiness),
+          month1RetentionRate: h.month_1_retention_rate === null ? null : num(h.month_1_retention_rate),
+          atRiskUsers: num(h.at_risk_users),
+        }
+      : null,
+    months: [],
+    activity: activity.map((r) => ({
+      date: text(r.activity_date),
+      dau: num(r.dau),
+      wau: num(r.wau),
+      mau: num(r.mau),
+      stickiness: num(r.stickiness),
+    })),
+    retention: retention.map((r) => ({
+      cohortMonth: text(r.cohort_month).slice(0, 7),
+      monthsSinceSignup: num(r.months_since_signup),
+      cohortSize: num(r.cohort_size),
+      retainedUsers: num(r.retained_users),
+      retentionRate: num(r.retention_rate),
+      isCompleteMonth: r.is_complete_month === true,
+    })),
+    churn: {
+      categories: categories.map((r) => ({
+        category: text(r.churn_risk_category),
+        users: num(r.user_count),
+        averageScore: num(r.average_score),
+      })),
+      atRiskPaying: atRisk.map((r) => ({
+        userId: text(r.user_id),
+        company: textOrNull(r.company),
+        plan: text(r.current_plan),
+        lastActiveDate: textOrNull(r.last_active_date),
+        daysSinceLastActivity: num(r.days_since_last_activity),
+        eventsLast30Days: num(r.events_last_30_days),
+        eventsPrior30Days: num(r.events_prior_30_days),
+        category: text(r.churn_risk_category),
+        score: num(r.churn_risk_score),
+      })),
+    },
+    pipeline: {
+      runs: runs.map((r) => ({
+        runId: text(r.run_id),
+        status: text(r.status),
+        trigger: text(r.trigger),
+        asOfDate: textOrNull(r.as_of_date),
+        startedAt: iso(r.started_at),
+        durationSeconds: num(r.duration_seconds),
+        error: textOrNull(r.error),
+      })),
+      layers: layers.map((r) => ({
+        layer: text(r.layer),
+        table: text(r.table_name),
+        rows: num(r.row_count),
+      })),
+      quarantine: quarantine.map((r) => ({
+        reason: text(r.reason),
+        rows: num(r.row_count),
+        files: num(r.file_count),
+      })),
+      quality: quality.map((r) => ({
+        name: text(r.check_name),
+        severity: text(r.severity),
+        passed: r.passed === true,
+        failingRows: num(r.failing_rows),
+        description: text(r.description),
+      })),
+    },
+  };
+  return { ...overview, months: monthsOf(overview) };
+}
+
+/** The months from the first day with activity to the month of A. */
+function monthsOf(overview: Overview): string[] {
+  const first = overview.activity[0]?.date;
+  const last = overview.headline?.asOfDate;
+  if (first === undefined || last === undefined) return [];
+  const months: string[] = [];
+  let [year, month] = first.split('-').map(Number) as [number, number];
+  const end = last.slice(0, 7);
+  for (;;) {
+    const current = `${year}-${String(month).padStart(2, '0')}`;
+    if (current > end) return months;
+    months.push(current);
+    [year, month] = month === 12 ? [year + 1, 1] : [year, month + 1];
+  }
+}
+
+/** Feature use inside each range, in the order given. */
+export async function loadFeatureUsage(
+  db: Queryable,
+  ranges: readonly MonthRange[],
+): Promise<FeatureUsage[][]> {
+  const dates = ranges.map(rangeDates);
+  const result = await rows(db, 'feature_usage', {
+    range_starts: dates.map((d) => d.start),
+    range_ends: dates.map((d) => d.end),
+  });
+  const byRange: FeatureUsage[][] = ranges.map(() => []);
+  for (const r of result) {
+    byRange[num(r.range_index) - 1]?.push({
+      featureId: text(r.feature_id),
+      featureName: text(r.feature_name),
+      isPremium: r.is_premium === true,
+      totalUses: num(r.total_uses),
+      uniqueUsers: num(r.unique_users),
+      repeatedUsers: num(r.repeated_users),
+      habitUsers: num(r.habit_users),
+    });
+  }
+  return byRange;
+}
+
+/** Every range the filter can pick: each pair of months, from <= to. */
+export function allMonthRanges(months: readonly string[]): MonthRange[] {
+  return months.flatMap((from, i) => months.slice(i).map((to) => ({ from, to })));
+}
+
+/** The overview and the feature use of every range, for a report that needs no server. */
+export async function loadReportData(db: Queryable): Promise<ReportData> {
+  const overview = await loadOverview(db);
+  const ranges = allMonthRanges(overview.months);
+  const usage = ranges.length > 0 ? await loadFeatureUsage(db, ranges) : [];
+  return {
+    overview,
+    featureUsage: Object.fromEntries(ranges.map((range, i) => [rangeKey(range), usage[i] ?? []])),
+  };
+}

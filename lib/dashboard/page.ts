@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ReportData } from './types';
+
+export interface PageOptions {
+  /** The script: a URL the server serves, or the bundle itself for a self-contained file. */
+  readonly script: { readonly src: string } | { readonly inline: string };
+  /** Embedded data, for a report that opens offline; without it the page asks the server's API. */
+  readonly data?: ReportData;
+}
+
+const css = (): string => readFileSync(path.join(__dirname, 'client', 'dashboard.css'), 'utf8');
+
+// Inside <script>, only "</script" (and "<!--") can end the element early: escaping every "<" in the
+// JSON and every "</script" in the bundle keeps both inert whatever the data holds.
+const safeJson = (data: ReportData): string => JSON.stringify(data).replace(/</g, '\\u003c');
+const safeScript = (code: string): string => code.replace(/<\/(script)/gi, '<\\/$1');
+
+function panel(id: string, title: string, hint: string, body: string, wide = false): string {
+  return `
+    <section class="panel${wide ? ' wide' : ''}" aria-labelledby="${id}-title">
+      <h2 id="${id}-title">${title}</h2>
+      <p class="hint">${hint}</p>
+      ${body}
+    </section>`;
+}
+
+const chart = (id: string, label: string, tall = false): string =>
+  `<div class="chart${tall ? ' tall' : ''}" id="chart-${id}" role="img" aria-label="${label}"></div>`;
+
+const dataTable = (id: string): string =>
+  `<details><summary>Data table</summary><div id="table-${id}"></div></details>`;
+
+/** The Executive Overview's HTML: the page's frame; the script fills it in. */
+export function renderPage(options: PageOptions): string {
+  const script =
+    'src' in options.script
+      ? `<script src="${options.script.src}" defer></script>`
+      : `<script>${safeScript(options.script.inline)}</script>`;
+  const data = options.data
+    ? `<script type="application/json" id="dashboard-data">${safeJson(options.data)}</script>`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="icon" href="data:,">
+  <title>Executive Overview · saas-analytics-pipeline</title>
+  <style>${css()}</style>
+</head>
+<body data-state="loading">
+  <a class="skip" href="#main">Skip to the figures</a>
+  <header class="top">
+    <div>
+      <h1>Executive Overview</h1>
+      <p class="as-of" id="as-of">Loading…</p>
+    </div>
+    <div class="filter" id="filter" role="group" aria-label="Date range">
+      <label for="range-from">From <select id="range-from" disabled></select></label>
+      <label for="range-to">To <select id="range-to" disabled></select></label>
+      <button type="button" id="range-all" disabled>All time</button>
+    </div>
+  </header>
+  <main id="main" tabindex="-1">
+    <p class="status" id="status" role="status">Loading the figures…</p>
+    <section class="wide" aria-labelledby="kpi-title">
+      <h2 id="kpi-title" class="visually-hidden">Headline numbers</h2>
+      <dl class="kpis" id="kpis"></dl>
+      <p class="range-summary" id="range-summary" aria-live="polite"></p>
+    </section>
+    ${panel(
+      'activity',
+      'Active users',
+      'Daily, weekly (7 days) and monthly (30 days) active users per day; stickiness = DAU / MAU, right axis.',
+      chart('activity', 'Line chart of daily, weekly and monthly active users over the selected range') +
+        dataTable('activity'),
+      true,
+    )}
+    ${panel(
+      'retention',
+      'Retention by signup month',
+      'Share of each monthly cohort active k months after signup, for the cohorts that signed up in the range. * and dashed: the month is not complete yet.',
+      chart('retention', 'Heat map of retention by cohort month and months since signup', true) +
+        dataTable('retention'),
+    )}
+    ${panel(
+      'churn',
+      'Churn risk',
+      'Users per category as of the as-of date, by days since their last activity: active ≤ 7, low ≤ 14, medium ≤ 30, high over 30.',
+      chart('churn', 'Donut chart of users per churn-risk category') + dataTable('churn'),
+    )}
+    ${panel(
+      'features',
+      'Feature adoption',
+      'Unique users and total uses of each feature in the range. ★ premium.',
+      chart('features', 'Bar charts of unique users and total uses per feature in the selected range') +
+        dataTable('features'),
+      true,
+    )}
+    ${panel(
+      'funnel',
+      'Feature funnel',
+      'Users who tried each feature in the range, used it on 2 or more days (repeated), and in 3 or more ISO weeks (habit).',
+      chart('funnel', 'Grouped bar chart of tried, repeated and habit users per feature', true),
+      true,
+    )}
+    ${panel('at-risk', 'Paying users most at risk', 'Active paid subscriptions with the highest churn-risk score.', '<div id="table-at-risk"></div>', true)}
+    ${panel(
+      'pipeline',
+      'Pipeline health',
+      'The latest runs, rows per layer, quarantined lines and the data-quality checks of the latest run.',
+      `<div id="table-runs"></div>
+      <div id="table-layers"></div>
+      <div id="table-quarantine"></div>
+      <div id="table-quality"></div>`,
+      true,
+    )}
+  </main>
+  <footer>saas-analytics-pipeline · Executive Overview · figures from the analytics schema, read through the analytics_reader role.</footer>
+  ${data}
+  ${script}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,120 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Queryable } from '../../lambdas/warehouse/db';
+import { clientBundle } from './bundle';
+import { loadFeatureUsage, loadOverview } from './data';
+import { renderPage } from './page';
+import { isMonth, type MonthRange } from './types';
+
+export interface DashboardServerProps {
+  /** Read through the analytics_reader role (see createReaderPool). */
+  readonly db: Queryable;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** 0 picks a free port. @default 8080 */
+  readonly port?: number;
+  /** Where a failed request's cause goes; the browser only gets a generic message. @default stderr */
+  readonly logError?: (message: string) => void;
+}
+
+export interface DashboardServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+class BadRequest extends Error {}
+
+// The page loads one script of its own and talks only to this server; nothing else may run or load.
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, { 'content-type': type, ...SECURITY_HEADERS });
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}
+
+const json = (response: ServerResponse, status: number, value: unknown) =>
+  send(response, status, 'application/json; charset=utf-8', JSON.stringify(value));
+
+/** `from` and `to` as whole months, `YYYY-MM`, from <= to. */
+export function parseRange(params: URLSearchParams): MonthRange {
+  const from = params.get('from') ?? '';
+  const to = params.get('to') ?? '';
+  if (!isMonth(from) || !isMonth(to)) throw new BadRequest('from and to must be months like 2024-03');
+  if (from > to) throw new BadRequest('from must not be after to');
+  return { from, to };
+}
+
+/**
+ * The Executive Overview over HTTP: the page, its script, and two read-only JSON endpoints. Only GET
+ * and HEAD; values reach SQL as bind parameters only.
+ */
+export async function startDashboardServer(props: DashboardServerProps): Promise<DashboardServer> {
+  const logError = props.logError ?? ((message) => process.stderr.write(`${message}\n`));
+  const routes: Record<string, (url: URL, response: ServerResponse) => Promise<void>> = {
+    '/': async (_url, response) =>
+      send(response, 200, 'text/html; charset=utf-8', renderPage({ script: { src: 'dashboard.js' } })),
+    '/dashboard.js': async (_url, response) =>
+      send(response, 200, 'text/javascript; charset=utf-8', await clientBundle()),
+    '/api/overview': async (_url, response) => json(response, 200, await loadOverview(props.db)),
+    '/api/features': async (url, response) => {
+      const [usage] = await loadFeatureUsage(props.db, [parseRange(url.searchParams)]);
+      json(response, 200, usage ?? []);
+    },
+    '/healthz': async (_url, response) => {
+      await props.db.query('select 1');
+      json(response, 200, { ok: true });
+    },
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('allow', 'GET, HEAD');
+      return json(response, 405, { error: 'only GET and HEAD' });
+    }
+    const url = new URL(request.url ?? '/', 'http://dashboard.invalid');
+    const route = routes[url.pathname];
+    if (!route) return json(response, 404, { error: `no such page: ${url.pathname}` });
+    try {
+      await route(url, response);
+    } catch (error) {
+      if (error instanceof BadRequest) return json(response, 400, { error: error.message });
+      logError(
+        `dashboard: ${request.method} ${url.pathname}${url.search} failed: ${(error as Error).message}`,
+      );
+      json(response, 500, { error: 'the server could not read the analytics; its log says why' });
+    }
+  };
+
+  const server = createServer((request, response) => void handle(request, response));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE'
+          ? new Error(
+              `port ${props.port ?? 8080} on ${props.host ?? '127.0.0.1'} is taken: choose another with --port`,
+            )
+          : error,
+      ),
+    );
+    server.listen(props.port ?? 8080, props.host ?? '127.0.0.1', () => {
+      server.removeAllListeners('error');
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `http://${host}:${address.port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * What the Executive Overview shows, as the server sends it and the report embeds it. Shared by the
+ * Node side and the browser bundle, so it imports nothing.
+ */
+
+export interface Headline {
+  readonly asOfDate: string;
+  readonly users: number;
+  readonly activeUsers: number;
+  readonly weeklyActiveUsers: number;
+  readonly monthlyActiveUsers: number;
+  readonly stickiness: number;
+  /** Null while no cohort has a complete first month. */
+  readonly month1RetentionRate: number | null;
+  readonly atRiskUsers: number;
+}
+
+export interface ActivityDay {
+  readonly date: string;
+  readonly dau: number;
+  readonly wau: number;
+  readonly mau: number;
+  readonly stickiness: number;
+}
+
+export interface RetentionCell {
+  readonly cohortMonth: string;
+  readonly monthsSinceSignup: number;
+  readonly cohortSize: number;
+  readonly retainedUsers: number;
+  readonly retentionRate: number;
+  readonly isCompleteMonth: boolean;
+}
+
+export interface FeatureUsage {
+  readonly featureId: string;
+  readonly featureName: string;
+  readonly isPremium: boolean;
+  readonly totalUses: number;
+  readonly uniqueUsers: number;
+  readonly repeatedUsers: number;
+  readonly habitUsers: number;
+}
+
+export interface ChurnCategory {
+  readonly category: string;
+  readonly users: number;
+  readonly averageScore: number;
+}
+
+export interface AtRiskUser {
+  readonly userId: string;
+  readonly company: string | null;
+  readonly plan: string;
+  readonly lastActiveDate: string | null;
+  readonly daysSinceLastActivity: number;
+  readonly eventsLast30Days: number;
+  readonly eventsPrior30Days: number;
+  readonly category: string;
+  readonly score: number;
+}
+
+export interface PipelineRun {
+  readonly runId: string;
+  readonly status: string;
+  readonly trigger: string;
+  readonly asOfDate: string | null;
+  readonly startedAt: string;
+  readonly durationSeconds: number;
+  readonly error: string | null;
+}
+
+export interface LayerCount {
+  readonly layer: string;
+  readonly table: string;
+  readonly rows: number;
+}
+
+export interface QuarantineReason {
+  readonly reason: string;
+  readonly rows: number;
+  readonly files: number;
+}
+
+export interface QualityCheck {
+  readonly name: string;
+  readonly severity: string;
+  readonly passed: boolean;
+  readonly failingRows: number;
+  readonly description: string;
+}
+
+/** Everything that does not depend on the date range. */
+export interface Overview {
+  readonly generatedAt: string;
+  /** Null until a run has set the as-of date. */
+  readonly headline: Headline | null;
+  /** The months a range can start or end in, `YYYY-MM`, oldest first. */
+  readonly months: readonly string[];
+  readonly activity: readonly ActivityDay[];
+  readonly retention: readonly RetentionCell[];
+  readonly churn: {
+    readonly categories: readonly ChurnCategory[];
+    readonly atRiskPaying: readonly AtRiskUser[];
+  };
+  readonly pipeline: {
+    readonly runs: readonly PipelineRun[];
+    readonly layers: readonly LayerCount[];
+    readonly quarantine: readonly QuarantineReason[];
+    readonly quality: readonly QualityCheck[];
+  };
+}
+
+/** A range of whole months, `YYYY-MM` to `YYYY-MM`, both included. */
+export interface MonthRange {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** What a report file embeds: the overview and the feature use of every range the filter can pick. */
+export interface ReportData {
+  readonly overview: Overview;
+  /** By `rangeKey(range)`. */
+  readonly featureUsage: Readonly<Record<string, readonly FeatureUsage[]>>;
+}
+
+export function rangeKey(range: MonthRange): string {
+  return `${range.from}..${range.to}`;
+}
+
+const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
+
+export function isMonth(value: string): boolean {
+  return MONTH.test(value);
+}
+
+/** The first and last day of a month range, as `YYYY-MM-DD`. */
+export function rangeDates(range: MonthRange): { start: string; end: string } {
+  const [year, month] = range.to.split('-').map(Number) as [number, number];
+  // Day 0 of the next month is the last day of this one.
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return { start: `${range.from}-01`, end: `${range.to}-${String(lastDay).padStart(2, '0')}` };
+}

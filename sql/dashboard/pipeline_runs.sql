@@ -1,0 +1,12 @@
+-- The latest runs of the pipeline, newest first.
+select
+  run_id,
+  status,
+  trigger,
+  as_of_date,
+  started_at,
+  round(extract(epoch from coalesce(finished_at, now()) - started_at)::numeric, 1) as duration_seconds,
+  left(error, 300) as error
+from ops.runs
+order by started_at desc
+limit :limit
