@@ -3,7 +3,7 @@ import path from 'node:path';
 import { migrate } from '../../lambdas/warehouse/migrate';
 import { checkReaderPool, createReaderPool } from '../dashboard/reader';
 import { writeReport, type WrittenReport } from '../dashboard/report';
-import { startDashboardServer } from '../dashboard/server';
+import { LOOPBACK, startDashboardServer } from '../dashboard/server';
 import { type Database, pipelineHome } from './environment';
 import { onInterrupt } from './interrupt';
 import { EXIT, type Writer } from './output';
@@ -103,7 +103,7 @@ export async function serveCommand(argv: string[], write: Writer): Promise<numbe
   return withDatabase(write, (db) =>
     withReader(db, async (reader) => {
       const server = await startDashboardServer({ db: reader, host: values.host, port });
-      if (!['127.0.0.1', 'localhost', '::1'].includes(values.host))
+      if (!LOOPBACK.has(values.host))
         write(`note: listening on ${values.host}: anyone who can reach it can read the dashboard`);
       write(`dashboard: ${server.url} (Ctrl-C to stop)`);
       // Registered last, so on Ctrl-C the server closes before the pools and the database.

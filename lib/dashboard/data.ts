@@ -24,8 +24,16 @@ const num = (value: unknown): number => Number(value);
 const text = (value: unknown): string => String(value);
 const textOrNull = (value: unknown): string | null => (value === null ? null : String(value));
 const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
+const numOrNull = (value: unknown): number | null => (value === null ? null : Number(value));
 
-export async function loadOverview(db: Queryable, options: { atRiskLimit?: number; runLimit?: number } = {}) {
+export interface OverviewOptions {
+  /** @default 10 */
+  readonly atRiskLimit?: number;
+  /** @default 10 */
+  readonly runLimit?: number;
+}
+
+export async function loadOverview(db: Queryable, options: OverviewOptions = {}): Promise<Overview> {
   const [headline, activity, retention, categories, atRisk, runs, layers, quarantine, quality] =
     await Promise.all([
       rows(db, 'headline'),
@@ -94,7 +102,7 @@ export async function loadOverview(db: Queryable, options: { atRiskLimit?: numbe
         trigger: text(r.trigger),
         asOfDate: textOrNull(r.as_of_date),
         startedAt: iso(r.started_at),
-        durationSeconds: num(r.duration_seconds),
+        durationSeconds: numOrNull(r.duration_seconds),
         error: textOrNull(r.error),
       })),
       layers: layers.map((r) => ({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ReportData } from './types';
@@ -14,7 +15,8 @@ const css = (): string => readFileSync(path.join(__dirname, 'client', 'dashboard
 // Inside <script>, only "</script" (and "<!--") can end the element early: escaping every "<" in the
 // JSON and every "</script" in the bundle keeps both inert whatever the data holds.
 const safeJson = (data: ReportData): string => JSON.stringify(data).replace(/</g, '\\u003c');
-const safeScript = (code: string): string => code.replace(/<\/(script)/gi, '<\\/$1');
+const safeScript = (code: string): string =>
+  code.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 
 function panel(id: string, title: string, hint: string, body: string, wide = false): string {
   return `
@@ -33,10 +35,17 @@ const dataTable = (id: string): string =>
 
 /** The Executive Overview's HTML: the page's frame; the script fills it in. */
 export function renderPage(options: PageOptions): string {
+  const inline = 'inline' in options.script ? safeScript(options.script.inline) : undefined;
   const script =
     'src' in options.script
       ? `<script src="${options.script.src}" defer></script>`
-      : `<script>${safeScript(options.script.inline)}</script>`;
+      : `<script>${inline}</script>`;
+  // A file opened from disk gets no headers: its policy goes in a meta tag, allowing only the one
+  // inline script by its hash (the JSON data block is not a script and runs nothing).
+  const policy =
+    inline === undefined
+      ? ''
+      : `<meta http-equiv="content-security-policy" content="default-src 'none'; script-src 'sha256-${createHash('sha256').update(inline).digest('base64')}'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">`;
   const data = options.data
     ? `<script type="application/json" id="dashboard-data">${safeJson(options.data)}</script>`
     : '';
@@ -45,6 +54,7 @@ export function renderPage(options: PageOptions): string {
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
+  ${policy}
   <link rel="icon" href="data:,">
   <title>Executive Overview · saas-analytics-pipeline</title>
   <style>${css()}</style>

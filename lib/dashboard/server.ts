@@ -24,6 +24,8 @@ export interface DashboardServer {
 
 class BadRequest extends Error {}
 
+export const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
 // The page loads one script of its own and talks only to this server; nothing else may run or load.
 const SECURITY_HEADERS = {
   'content-security-policy':
@@ -77,7 +79,17 @@ export async function startDashboardServer(props: DashboardServerProps): Promise
       response.setHeader('allow', 'GET, HEAD');
       return json(response, 405, { error: 'only GET and HEAD' });
     }
-    const url = new URL(request.url ?? '/', 'http://dashboard.invalid');
+    // A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and read what we
+    // serve; it cannot make the browser send our name in Host, so a loopback server answers only that.
+    if (loopback && !allowedHosts.has(request.headers.host ?? '')) {
+      return json(response, 421, { error: 'this dashboard answers only to 127.0.0.1, localhost or [::1]' });
+    }
+    let url: URL;
+    try {
+      url = new URL(request.url ?? '/', 'http://dashboard.invalid');
+    } catch {
+      return json(response, 400, { error: 'not a request path' });
+    }
     const route = routes[url.pathname];
     if (!route) return json(response, 404, { error: `no such page: ${url.pathname}` });
     try {
@@ -91,7 +103,16 @@ export async function startDashboardServer(props: DashboardServerProps): Promise
     }
   };
 
-  const server = createServer((request, response) => void handle(request, response));
+  const host = props.host ?? '127.0.0.1';
+  const loopback = LOOPBACK.has(host);
+  let allowedHosts = new Set<string>();
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: Error) => {
+      logError(`dashboard: ${request.method} ${request.url} failed: ${error.message}`);
+      if (!response.headersSent) json(response, 500, { error: 'internal error' });
+      else response.destroy();
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
@@ -102,15 +123,16 @@ export async function startDashboardServer(props: DashboardServerProps): Promise
           : error,
       ),
     );
-    server.listen(props.port ?? 8080, props.host ?? '127.0.0.1', () => {
+    server.listen(props.port ?? 8080, host, () => {
       server.removeAllListeners('error');
       resolve();
     });
   });
   const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  allowedHosts = new Set(['127.0.0.1', 'localhost', '[::1]'].map((name) => `${name}:${address.port}`));
+  const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {
-    url: `http://${host}:${address.port}/`,
+    url: `http://${shown}:${address.port}/`,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -66,7 +66,8 @@ export interface PipelineRun {
   readonly trigger: string;
   readonly asOfDate: string | null;
   readonly startedAt: string;
-  readonly durationSeconds: number;
+  /** Null for a run that ended without recording when. */
+  readonly durationSeconds: number | null;
   readonly error: string | null;
 }
 

@@ -1,8 +1,19 @@
--- The paying users (an active subscription on a paid plan) most at risk of churning as of A.
+-- The paying users (an active subscription on a paid plan) at risk of churning as of A (no activity
+-- for more than 14 days: category medium or high, as the headline counts them), most at risk first.
 with at_risk as (
-  select *
+  select
+    user_id,
+    current_plan,
+    last_active_date,
+    days_since_last_activity,
+    events_last_30_days,
+    events_prior_30_days,
+    churn_risk_category,
+    churn_risk_score
   from analytics.churn_risk_scores
-  where subscription_status = 'active' and current_plan <> 'free'
+  where subscription_status = 'active'
+    and current_plan <> 'free'
+    and churn_risk_category in ('medium', 'high')
 ),
 
 companies as (

@@ -2,7 +2,7 @@
 -- users, and the funnel of analytics.feature_adoption_funnel counted inside the range (tried: any use;
 -- repeated: uses on 2 or more days; habit: uses in 3 or more ISO weeks). For the range from the first
 -- day to A the numbers equal that view's. Every feature used by A gets a row in every range, with
--- zeros where the range has no use, so the bars of two ranges line up.
+-- zeros where the range has no use, so that switching ranges never makes a feature disappear.
 with as_of as (
   select as_of_date from ops.analytics_as_of
 ),

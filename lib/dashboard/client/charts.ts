@@ -164,8 +164,8 @@ export function featureUseOption(features: readonly FeatureUsage[], narrow: bool
   const names = features.map((f) => (f.isPremium ? `${f.featureName} ★` : f.featureName));
   const grids = narrow
     ? [
-        { left: 24, right: 48, top: 28, height: '38%', ...CONTAIN_LABELS },
-        { left: 24, right: 48, bottom: 8, height: '38%', ...CONTAIN_LABELS },
+        { left: 24, right: 48, top: 28, height: '42%', ...CONTAIN_LABELS },
+        { left: 24, right: 48, bottom: 8, height: '42%', ...CONTAIN_LABELS },
       ]
     : [
         { left: 24, width: '42%', top: 28, bottom: 8, ...CONTAIN_LABELS },

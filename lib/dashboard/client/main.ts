@@ -181,6 +181,8 @@ function renderFeatures(features: readonly FeatureUsage[]): void {
   const container = byId('chart-features');
   const narrow = isNarrow(container);
   container.dataset.layout = narrow ? 'stacked' : 'side-by-side';
+  // Stacked, each of the two bar grids needs room for every feature's bar and label.
+  container.style.height = narrow ? `${Math.max(300, 80 + features.length * 2 * 30)}px` : '';
   chart('features').setOption(featureUseOption(features, narrow), true);
 }
 
@@ -248,7 +250,7 @@ function renderPipeline(overview: Overview): void {
       { label: 'Trigger', value: (r) => r.trigger },
       { label: 'As of', value: (r) => r.asOfDate ?? '–' },
       { label: 'Started (UTC)', value: (r) => r.startedAt.replace('T', ' ').slice(0, 19) },
-      { label: 'Seconds', value: (r) => r.durationSeconds.toFixed(1), numeric: true },
+      { label: 'Seconds', value: (r) => r.durationSeconds?.toFixed(1) ?? '–', numeric: true },
       { label: 'Error', value: (r) => r.error ?? '' },
     ],
     runs,
@@ -294,6 +296,12 @@ window.addEventListener('resize', () => {
   const layout = container && isNarrow(container) ? 'stacked' : 'side-by-side';
   if (dashboard.features && container && container.dataset.layout !== layout)
     renderFeatures(dashboard.features);
+});
+
+// A range typed or pasted into the address, or reached with Back, is applied like a choice in the lists.
+window.addEventListener('hashchange', () => {
+  const range = dashboard.overview && rangeFromHash(dashboard.overview.months);
+  if (range && `${range.from}..${range.to}` !== document.body.dataset.range) void applyRange(range);
 });
 
 void boot();

@@ -38,11 +38,12 @@ test('headline numbers as of A', async () => {
   expect(overview.activity[0]).toEqual({ date: '2024-01-10', dau: 1, wau: 1, mau: 1, stickiness: 1 });
   expect(overview.activity.at(-1)?.date).toBe('2024-03-15');
   expect(overview.churn.categories).toEqual([
-    { category: 'active', users: 1, averageScore: expect.any(Number) },
-    { category: 'low', users: 1, averageScore: expect.any(Number) },
-    { category: 'high', users: 2, averageScore: expect.any(Number) },
+    // Scores as in metrics.test.ts: u3 30, u1 29, u2 83 and u4 69.
+    { category: 'active', users: 1, averageScore: 30 },
+    { category: 'low', users: 1, averageScore: 29 },
+    { category: 'high', users: 2, averageScore: 76 },
   ]);
-  // u1 cancelled on Mar 1 and u2's pro plan is the only active paid subscription.
+  // u1 cancelled on Mar 1, so u2's pro plan is the only active paid subscription, and u2 is at risk.
   expect(overview.churn.atRiskPaying.map((u) => [u.userId, u.plan, u.category])).toEqual([
     ['u2', 'pro', 'high'],
   ]);

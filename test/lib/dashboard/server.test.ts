@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { loadFeatureUsage } from '../../../lib/dashboard/data';
 import { createReaderPool } from '../../../lib/dashboard/reader';
 import { type DashboardServer, startDashboardServer } from '../../../lib/dashboard/server';
@@ -63,6 +63,43 @@ test('bad ranges, other methods and unknown paths get clear errors, never a stac
     expect(((await response.json()) as { error: string }).error).toMatch(message);
   }
   expect(errors).toEqual([]);
+});
+
+test('HEAD answers with the headers and no body', async () => {
+  const response = await get('/api/overview', { method: 'HEAD' });
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toMatch(/json/);
+  expect(await response.text()).toBe('');
+});
+
+/** A raw HTTP/1.1 request, for what fetch would refuse to send. */
+function rawRequest(lines: string[]): Promise<string> {
+  const { port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('end', () => resolve(answer));
+    socket.on('error', reject);
+  });
+}
+
+test('a request for another host name (DNS rebinding) or a malformed target is refused, and the server lives on', async () => {
+  const rebound = await rawRequest(['GET /api/overview HTTP/1.1', 'Host: evil.example', 'Connection: close']);
+  expect(rebound).toMatch(/^HTTP\/1\.1 421/);
+  const malformed = await rawRequest([
+    'GET http://[/ HTTP/1.1',
+    `Host: ${new URL(server.url).host}`,
+    'Connection: close',
+  ]);
+  expect(malformed).toMatch(/^HTTP\/1\.1 400/);
+  const localhost = await rawRequest([
+    'GET /healthz HTTP/1.1',
+    `Host: localhost:${new URL(server.url).port}`,
+    'Connection: close',
+  ]);
+  expect(localhost).toMatch(/^HTTP\/1\.1 200/);
+  expect((await get('/healthz')).status).toBe(200);
 });
 
 test('a database failure is a 500 with a generic message; the cause goes to the log', async () => {
