@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
+import type { Pool } from '../../lambdas/warehouse/db';
 import { migrate } from '../../lambdas/warehouse/migrate';
 import { checkReaderPool, createReaderPool } from '../dashboard/reader';
 import { writeReport, type WrittenReport } from '../dashboard/report';
@@ -46,10 +47,7 @@ export function defaultReportPath(): string {
 }
 
 /** The schema is brought up to date with the owner's login; everything after reads as the reader. */
-async function withReader<T>(
-  db: Database,
-  work: (reader: ReturnType<typeof createReaderPool>) => Promise<T>,
-) {
+async function withReader<T>(db: Database, work: (reader: Pool) => Promise<T>): Promise<T> {
   await migrate(db.pool);
   const reader = createReaderPool(db.url);
   try {

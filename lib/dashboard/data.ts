@@ -47,8 +47,15 @@ export async function loadOverview(db: Queryable, options: OverviewOptions = {})
       rows(db, 'pipeline_quality'),
     ]);
   const h = headline[0];
-  const overview: Overview = {
-    generatedAt: new Date().toISOString(),
+  const days = activity.map((r) => ({
+    date: text(r.activity_date),
+    dau: num(r.dau),
+    wau: num(r.wau),
+    mau: num(r.mau),
+    stickiness: num(r.stickiness),
+  }));
+  const asOfDate = h ? text(h.as_of_date) : undefined;
+  return {
     headline: h
       ? {
           asOfDate: text(h.as_of_date),
@@ -57,18 +64,12 @@ export async function loadOverview(db: Queryable, options: OverviewOptions = {})
           weeklyActiveUsers: num(h.weekly_active_users),
           monthlyActiveUsers: num(h.monthly_active_users),
           stickiness: num(h.stickiness),
-          month1RetentionRate: h.month_1_retention_rate === null ? null : num(h.month_1_retention_rate),
+          month1RetentionRate: numOrNull(h.month_1_retention_rate),
           atRiskUsers: num(h.at_risk_users),
         }
       : null,
-    months: [],
-    activity: activity.map((r) => ({
-      date: text(r.activity_date),
-      dau: num(r.dau),
-      wau: num(r.wau),
-      mau: num(r.mau),
-      stickiness: num(r.stickiness),
-    })),
+    months: monthsBetween(days[0]?.date, asOfDate),
+    activity: days,
     retention: retention.map((r) => ({
       cohortMonth: text(r.cohort_month).slice(0, 7),
       monthsSinceSignup: num(r.months_since_signup),
@@ -124,13 +125,10 @@ export async function loadOverview(db: Queryable, options: OverviewOptions = {})
       })),
     },
   };
-  return { ...overview, months: monthsOf(overview) };
 }
 
 /** The months from the first day with activity to the month of A. */
-function monthsOf(overview: Overview): string[] {
-  const first = overview.activity[0]?.date;
-  const last = overview.headline?.asOfDate;
+function monthsBetween(first: string | undefined, last: string | undefined): string[] {
   if (first === undefined || last === undefined) return [];
   const months: string[] = [];
   let [year, month] = first.split('-').map(Number) as [number, number];

@@ -35,17 +35,17 @@ const dataTable = (id: string): string =>
 
 /** The Executive Overview's HTML: the page's frame; the script fills it in. */
 export function renderPage(options: PageOptions): string {
-  const inline = 'inline' in options.script ? safeScript(options.script.inline) : undefined;
-  const script =
-    'src' in options.script
-      ? `<script src="${options.script.src}" defer></script>`
-      : `<script>${inline}</script>`;
-  // A file opened from disk gets no headers: its policy goes in a meta tag, allowing only the one
-  // inline script by its hash (the JSON data block is not a script and runs nothing).
-  const policy =
-    inline === undefined
-      ? ''
-      : `<meta http-equiv="content-security-policy" content="default-src 'none'; script-src 'sha256-${createHash('sha256').update(inline).digest('base64')}'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">`;
+  let script: string;
+  let policy = '';
+  if ('src' in options.script) {
+    script = `<script src="${options.script.src}" defer></script>`;
+  } else {
+    const inline = safeScript(options.script.inline);
+    script = `<script>${inline}</script>`;
+    // A file opened from disk gets no headers: its policy goes in a meta tag, allowing only the one
+    // inline script by its hash (the JSON data block is not a script and runs nothing).
+    policy = `<meta http-equiv="content-security-policy" content="default-src 'none'; script-src 'sha256-${createHash('sha256').update(inline).digest('base64')}'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">`;
+  }
   const data = options.data
     ? `<script type="application/json" id="dashboard-data">${safeJson(options.data)}</script>`
     : '';

@@ -52,15 +52,23 @@ export function parseRange(params: URLSearchParams): MonthRange {
   return { from, to };
 }
 
+function parseTarget(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://dashboard.invalid');
+  } catch {
+    throw new BadRequest('not a request path');
+  }
+}
+
 /**
  * The Executive Overview over HTTP: the page, its script, and two read-only JSON endpoints. Only GET
  * and HEAD; values reach SQL as bind parameters only.
  */
 export async function startDashboardServer(props: DashboardServerProps): Promise<DashboardServer> {
   const logError = props.logError ?? ((message) => process.stderr.write(`${message}\n`));
+  const page = renderPage({ script: { src: 'dashboard.js' } });
   const routes: Record<string, (url: URL, response: ServerResponse) => Promise<void>> = {
-    '/': async (_url, response) =>
-      send(response, 200, 'text/html; charset=utf-8', renderPage({ script: { src: 'dashboard.js' } })),
+    '/': async (_url, response) => send(response, 200, 'text/html; charset=utf-8', page),
     '/dashboard.js': async (_url, response) =>
       send(response, 200, 'text/javascript; charset=utf-8', await clientBundle()),
     '/api/overview': async (_url, response) => json(response, 200, await loadOverview(props.db)),
@@ -74,56 +82,45 @@ export async function startDashboardServer(props: DashboardServerProps): Promise
     },
   };
 
+  const host = props.host ?? '127.0.0.1';
+  const port = props.port ?? 8080;
+  const loopback = LOOPBACK.has(host);
+  // Known once the server listens, before it takes any request.
+  let allowedHosts = new Set<string>();
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.setHeader('allow', 'GET, HEAD');
-      return json(response, 405, { error: 'only GET and HEAD' });
-    }
-    // A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and read what we
-    // serve; it cannot make the browser send our name in Host, so a loopback server answers only that.
-    if (loopback && !allowedHosts.has(request.headers.host ?? '')) {
-      return json(response, 421, { error: 'this dashboard answers only to 127.0.0.1, localhost or [::1]' });
-    }
-    let url: URL;
     try {
-      url = new URL(request.url ?? '/', 'http://dashboard.invalid');
-    } catch {
-      return json(response, 400, { error: 'not a request path' });
-    }
-    const route = routes[url.pathname];
-    if (!route) return json(response, 404, { error: `no such page: ${url.pathname}` });
-    try {
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        response.setHeader('allow', 'GET, HEAD');
+        return json(response, 405, { error: 'only GET and HEAD' });
+      }
+      // A page on another site can point its own name at 127.0.0.1 (DNS rebinding) and read what we
+      // serve; it cannot make the browser send our name in Host, so a loopback server answers only that.
+      if (loopback && !allowedHosts.has(request.headers.host ?? '')) {
+        return json(response, 421, { error: 'this dashboard answers only to 127.0.0.1, localhost or [::1]' });
+      }
+      const url = parseTarget(request.url);
+      const route = routes[url.pathname];
+      if (!route) return json(response, 404, { error: `no such page: ${url.pathname}` });
       await route(url, response);
     } catch (error) {
       if (error instanceof BadRequest) return json(response, 400, { error: error.message });
-      logError(
-        `dashboard: ${request.method} ${url.pathname}${url.search} failed: ${(error as Error).message}`,
-      );
+      logError(`dashboard: ${request.method} ${request.url} failed: ${(error as Error).message}`);
+      if (response.headersSent) return void response.destroy();
       json(response, 500, { error: 'the server could not read the analytics; its log says why' });
     }
   };
 
-  const host = props.host ?? '127.0.0.1';
-  const loopback = LOOPBACK.has(host);
-  let allowedHosts = new Set<string>();
-  const server = createServer((request, response) => {
-    handle(request, response).catch((error: Error) => {
-      logError(`dashboard: ${request.method} ${request.url} failed: ${error.message}`);
-      if (!response.headersSent) json(response, 500, { error: 'internal error' });
-      else response.destroy();
-    });
-  });
+  const server = createServer((request, response) => void handle(request, response));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(
-              `port ${props.port ?? 8080} on ${props.host ?? '127.0.0.1'} is taken: choose another with --port`,
-            )
+          ? new Error(`port ${port} on ${host} is taken: choose another with --port`)
           : error,
       ),
     );
-    server.listen(props.port ?? 8080, host, () => {
+    server.listen(port, host, () => {
       server.removeAllListeners('error');
       resolve();
     });

@@ -93,7 +93,6 @@ export interface QualityCheck {
 
 /** Everything that does not depend on the date range. */
 export interface Overview {
-  readonly generatedAt: string;
   /** Null until a run has set the as-of date. */
   readonly headline: Headline | null;
   /** The months a range can start or end in, `YYYY-MM`, oldest first. */

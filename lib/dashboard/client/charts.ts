@@ -86,17 +86,11 @@ export function activityOption(days: readonly ActivityDay[]): Option {
       },
     ],
     series: [
-      line(
-        'DAU',
-        days.map((d) => d.dau),
-      ),
-      line(
-        'WAU',
-        days.map((d) => d.wau),
-      ),
-      line(
-        'MAU',
-        days.map((d) => d.mau),
+      ...(['dau', 'wau', 'mau'] as const).map((key) =>
+        line(
+          key.toUpperCase(),
+          days.map((d) => d[key]),
+        ),
       ),
       line(
         'Stickiness',
@@ -215,6 +209,12 @@ export function featureUseOption(features: readonly FeatureUsage[], narrow: bool
   };
 }
 
+const FUNNEL_STAGES = [
+  ['Tried', 'uniqueUsers'],
+  ['Repeated', 'repeatedUsers'],
+  ['Habit', 'habitUsers'],
+] as const;
+
 /** Tried, repeated (2+ days) and habit (3+ ISO weeks) users per feature. */
 export function funnelOption(features: readonly FeatureUsage[]): Option {
   const stage = (name: string, values: number[]) => ({
@@ -231,17 +231,11 @@ export function funnelOption(features: readonly FeatureUsage[]): Option {
     xAxis: { type: 'value', name: 'users', minInterval: 1 },
     yAxis: { type: 'category', inverse: true, data: features.map((f) => f.featureName) },
     series: [
-      stage(
-        'Tried',
-        features.map((f) => f.uniqueUsers),
-      ),
-      stage(
-        'Repeated',
-        features.map((f) => f.repeatedUsers),
-      ),
-      stage(
-        'Habit',
-        features.map((f) => f.habitUsers),
+      ...FUNNEL_STAGES.map(([name, key]) =>
+        stage(
+          name,
+          features.map((f) => f[key]),
+        ),
       ),
     ],
   };

@@ -3,9 +3,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { createPool, type Pool } from '../../../lambdas/warehouse/db';
+import type { Pool } from '../../../lambdas/warehouse/db';
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
 import { metabaseCommand } from '../../../lib/cli/metabase';
+import { createReaderPool } from '../../../lib/dashboard/reader';
 import {
   COLLECTION_NAME,
   DASHBOARD_NAME,
@@ -29,8 +30,8 @@ describe('the card queries, on a real PostgreSQL, as analytics_reader', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     await runWarehouse(db.pool, { sources: cohortFiles(), asOf: '2024-03-15' });
-    // The role Metabase's login holds; a superuser may take it on with the startup option.
-    reader = createPool(db.url, 2, { role: 'analytics_reader' });
+    // The role Metabase's login holds, as the dashboard takes it on.
+    reader = createReaderPool(db.url);
   });
   afterAll(async () => {
     await reader.end();
