@@ -1,4 +1,4 @@
-import { buildCoreModel, CORE_MODELS, type CoreModel, type ModelResult } from '../warehouse/transform';
+import { buildCoreModel, CORE_MODELS, type CoreModel, type ModelResult } from '../warehouse/core';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectInteger, expectString, runStep } from './step';
 

@@ -1,5 +1,6 @@
 import {
   assertQualityGate,
+  filesStagedByRun,
   type QualityPhase,
   type QualityResult,
   runQualityChecks,
@@ -12,7 +13,6 @@ export interface CheckQualityInput {
   readonly runId: string;
   readonly phase: QualityPhase;
   readonly dates: string[];
-  readonly fileIds: number[];
 }
 
 /** Runs one phase of the data-quality gate; an error-level failure fails the step (QualityGateError). */
@@ -27,9 +27,11 @@ export function createCheckQualityHandler(deps: HandlerDependencies) {
       runId,
       `quality_gate_${input.phase}`,
       async () => {
+        // The run's files are looked up, not passed: a backlog's list could outgrow the execution's state.
+        const fileIds = await filesStagedByRun(pool, runId);
         const checked = await runQualityChecks(
           pool,
-          { runId, dates: input.dates ?? [], fileIds: input.fileIds ?? [] },
+          { runId, dates: input.dates ?? [], fileIds },
           input.phase,
         );
         // The alarm on data quality counts error-level failures, whatever happens to the run.

@@ -1,5 +1,6 @@
-import { clearPendingDates, finishRun } from '../warehouse/runs';
+import { clearPendingDates, finishRun, type RunFiles, summarizeRunFiles } from '../warehouse/runs';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { emitMetric } from './log';
 import { asStepError, expectString } from './step';
 
 export interface FinishRunInput {
@@ -12,12 +13,20 @@ export interface FinishRunInput {
   readonly error?: { Error?: string; Cause?: string } | null;
 }
 
+export interface FinishRunOutput {
+  readonly runId: string;
+  readonly status: string;
+  readonly error: string | null;
+  readonly files: RunFiles;
+}
+
 /**
  * Closes the run: on success the rebuilt dates stop being pending; on failure the run is recorded
- * as failed with the error, and its dates stay pending for the next run.
+ * as failed with the error, and its dates stay pending for the next run. Either way it reports the
+ * files the run loaded, rejected or could not load, for the summary and the alarms.
  */
 export function createFinishRunHandler(deps: HandlerDependencies) {
-  return async (input: FinishRunInput): Promise<{ runId: string; status: string; error: string | null }> => {
+  return async (input: FinishRunInput): Promise<FinishRunOutput> => {
     const runId = expectString(input as unknown as Record<string, unknown>, 'runId');
     const error = input.error ? describeError(input.error) : null;
     try {
@@ -32,10 +41,13 @@ export function createFinishRunHandler(deps: HandlerDependencies) {
           error: error ?? 'unknown error',
         });
       }
+      const files = await summarizeRunFiles(pool, runId);
+      // Files that could not load this time are tried again next run; the alarm watches them.
+      emitMetric('FilesFailedToLoad', files.failed);
+      return { runId, status: input.status, error, files };
     } catch (failure) {
       throw asStepError(failure);
     }
-    return { runId, status: input.status, error };
   };
 }
 

@@ -27,7 +27,7 @@ export interface NewFiles {
  */
 export const RUN_LIMITS = { files: 1000, listBytes: 96 * 1024, gzippedBytes: 1024 ** 3 };
 
-/** Lists the landing bucket and returns the objects whose key and ETag the ledger has not loaded. */
+/** Lists the landing bucket and returns the objects whose key and ETag the ledger has neither loaded nor rejected. */
 export function createListNewFilesHandler(deps: HandlerDependencies) {
   return async (input: { runId: string }): Promise<NewFiles> => {
     const runId = expectString(input, 'runId');
@@ -63,7 +63,8 @@ async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewF
   } while (token);
 
   const loaded = await pool.query<{ object_key: string; etag: string }>(
-    `select object_key, etag from raw.files where bucket = $1 and status in ('loaded', 'staged')`,
+    // A rejected file is not tried again; a new ETag under its key is a new file.
+    `select object_key, etag from raw.files where bucket = $1 and status in ('loaded', 'staged', 'rejected')`,
     [bucket],
   );
   const done = new Set(loaded.rows.map((row) => `${row.object_key}\n${row.etag}`));

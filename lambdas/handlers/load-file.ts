@@ -1,20 +1,26 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { ingestFile } from '../warehouse/ingest';
+import { ingestFile, recordTransientFailure } from '../warehouse/ingest';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { emitMetric } from './log';
 import { expectString, runStep } from './step';
 
 export interface LoadFileResult {
   readonly key: string;
-  /** `skipped`: loaded before; `changed` or `missing`: replaced or deleted since it was listed. */
-  readonly status: 'loaded' | 'skipped' | 'changed' | 'missing';
+  /**
+   * `skipped`: loaded or rejected before; `rejected`: it can never load, and the ledger says why;
+   * `changed` or `missing`: replaced or deleted since it was listed.
+   */
+  readonly status: 'loaded' | 'skipped' | 'rejected' | 'changed' | 'missing';
   readonly rows: number;
+  readonly rejectReason?: string;
 }
 
 /**
  * Streams one landing object into raw; a file already loaded (same key and ETag) is skipped. A file
  * replaced since it was listed is left for the next run, which lists its new version; a deleted one
- * is skipped. Neither fails the run.
+ * is skipped; one that can never load is rejected. None of these fails the run. A failure a retry
+ * may fix is counted in the ledger and thrown, for the state machine to retry.
  */
 export function createLoadFileHandler(deps: HandlerDependencies) {
   return async (input: { runId: string; key: string; etag: string }): Promise<LoadFileResult> => {
@@ -41,17 +47,26 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
           const name = (error as Error).name;
           if (name === 'PreconditionFailed') return { key, status: 'changed', rows: 0 };
           if (name === 'NoSuchKey') return { key, status: 'missing', rows: 0 };
-          throw error;
+          // Counted against the file like a failed load, so that one S3 never serves is rejected in the end.
+          const rejected = await recordTransientFailure(
+            pool,
+            { bucket, key, etag: input.etag },
+            error,
+            runId,
+          );
+          if (rejected === null) throw error;
+          emitMetric('FilesRejected', 1);
+          return { key, status: 'rejected', rows: 0, rejectReason: 'too_many_failures' };
         }
         const etag = (object.ETag ?? input.etag).replace(/"/g, '');
-        const result = await ingestFile(pool, {
-          bucket,
-          key,
-          etag,
-          sizeBytes: object.ContentLength,
-          body: object.Body as Readable,
-        });
-        return { key, status: result.status, rows: result.rows };
+        const result = await ingestFile(
+          pool,
+          { bucket, key, etag, sizeBytes: object.ContentLength, body: object.Body as Readable },
+          { runId },
+        );
+        // The alarm on rejected files counts these, whatever happens to the run.
+        if (result.status === 'rejected') emitMetric('FilesRejected', 1);
+        return { key, status: result.status, rows: result.rows, rejectReason: result.rejectReason };
       },
       (result) => result.rows,
     );

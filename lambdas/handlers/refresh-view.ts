@@ -2,7 +2,7 @@ import { ANALYTICS_VIEWS, type AnalyticsView, refreshAnalyticsView } from '../wa
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
 
-/** Refreshes one analytics view, concurrently with its readers. */
+/** Refreshes one analytics view in analytics_build, for the checks and then the publication. */
 export function createRefreshViewHandler(deps: HandlerDependencies) {
   return async (input: { runId: string; view: string }): Promise<{ view: AnalyticsView; rows: number }> => {
     const runId = expectString(input, 'runId');

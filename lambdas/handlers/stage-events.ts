@@ -1,27 +1,47 @@
 import { snapshotPendingDates } from '../warehouse/runs';
-import { stageLoadedFiles, type StageResult } from '../warehouse/transform';
+import { stageLoadedFiles, type StageResult } from '../warehouse/staging';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { minEventTimestamp } from './settings';
 import { expectString, runStep } from './step';
 
+/** A run stages at most this many batches; files still waiting are the next run's. */
+export const MAX_STAGING_BATCHES_PER_RUN = 20;
+
 export interface StageOutput extends StageResult {
+  /** Stage again: loaded files wait and this run may take another batch. */
+  readonly moreToStage: boolean;
   /** The dates the core steps will rebuild, and when they were read: the run clears only these. */
   readonly dates: string[];
   readonly datesReadAt: string;
 }
 
-/** Stages every loaded file (in parallel shards) and snapshots the dates that need rebuilding. */
+/**
+ * Stages one batch of loaded files (bounded in lines and bytes, in parallel shards) and snapshots
+ * the dates that need rebuilding. The state machine calls it again while `moreToStage`, so a backlog
+ * of any size drains batch by batch and no call's work grows with it.
+ */
 export function createStageEventsHandler(deps: HandlerDependencies) {
   return async (input: { runId: string }): Promise<StageOutput> => {
     const runId = expectString(input, 'runId');
     const pool = await deps.pool();
+    const { rows } = await pool.query<{ n: number }>(
+      `select count(*)::integer as n from ops.run_steps where run_id = $1 and step_name like 'stage_events%'`,
+      [runId],
+    );
+    const batch = (rows[0]?.n ?? 0) + 1;
     return runStep(
       pool,
       runId,
-      'stage_events',
+      batch === 1 ? 'stage_events' : `stage_events #${batch}`,
       async () => {
-        const staging = await stageLoadedFiles(pool);
+        const staging = await stageLoadedFiles(pool, { runId, minEventTimestamp: minEventTimestamp() });
         const pending = await snapshotPendingDates(pool);
-        return { ...staging, dates: pending.dates, datesReadAt: pending.readAt.toISOString() };
+        return {
+          ...staging,
+          moreToStage: staging.filesWaiting > 0 && batch < MAX_STAGING_BATCHES_PER_RUN,
+          dates: pending.dates,
+          datesReadAt: pending.readAt.toISOString(),
+        };
       },
       (result) => result.staged,
     );

@@ -1,5 +1,5 @@
 import { isCalendarDate } from '../warehouse/analytics';
-import { migrate } from '../warehouse/migrate';
+import { assertSchemaCurrent } from '../warehouse/migrate';
 import { startRun } from '../warehouse/runs';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { asStepError, expectString } from './step';
@@ -9,8 +9,16 @@ export interface StartRunInput {
   readonly executionName: string;
   /** ISO time the execution started ($$.Execution.StartTime). */
   readonly startedAt: string;
-  /** The execution's input: `asOf` a date, "yesterday" (of startedAt, for the daily schedule) or absent (the latest event date); `trigger` who started it. */
-  readonly input?: { readonly asOf?: string | null; readonly trigger?: string | null } | null;
+  /**
+   * The execution's input: `asOf` a date, "yesterday" (of startedAt, for the daily schedule) or
+   * absent (the latest event date); `trigger` who started it; `ownerPid` the database session holding
+   * the run slot, when a local process owns the run (holdRunSlot).
+   */
+  readonly input?: {
+    readonly asOf?: string | null;
+    readonly trigger?: string | null;
+    readonly ownerPid?: number | null;
+  } | null;
 }
 
 export interface RunInfo {
@@ -18,21 +26,27 @@ export interface RunInfo {
   readonly asOf: string | null;
 }
 
-/** Ensures the schema is current and records the run; fails at once if another run is running. */
+/**
+ * Checks that the schema is the one this code expects (the deployment migrates it; this role may
+ * not) and records the run; fails at once if another run is running or the run id is taken.
+ */
 export function createStartRunHandler(deps: HandlerDependencies) {
   return async (input: StartRunInput): Promise<RunInfo> => {
     const runId = expectString(input as unknown as Record<string, unknown>, 'executionName');
-    const asOf = resolveAsOf(
-      input.input?.asOf ?? null,
-      expectString(input as unknown as Record<string, unknown>, 'startedAt'),
-    );
+    const startedAt = expectString(input as unknown as Record<string, unknown>, 'startedAt');
+    const asOf = resolveAsOf(input.input?.asOf ?? null, startedAt);
+    const ownerPid = input.input?.ownerPid ?? undefined;
+    if (ownerPid !== undefined && !Number.isInteger(ownerPid))
+      throw new TypeError(`ownerPid must be an integer, got ${JSON.stringify(ownerPid)}`);
     try {
       const pool = await deps.pool();
-      await migrate(pool);
+      await assertSchemaCurrent(pool);
       await startRun(pool, {
         runId,
         logicalDate: asOf ?? undefined,
         trigger: input.input?.trigger ?? 'manual',
+        ownerPid,
+        executionStartedAt: startedAt,
       });
     } catch (error) {
       throw asStepError(error);

@@ -1,4 +1,5 @@
-import type { Pool } from './db';
+import { type Pool, type Queryable, withTransaction } from './db';
+import { runSqlFile } from './sql-files';
 
 /** The analytics layer: materialized views, each refreshed on its own so the state machine can run them in parallel. */
 export const ANALYTICS_VIEWS = [
@@ -40,17 +41,48 @@ export async function setAnalyticsAsOf(
   return result.rows[0]?.as_of_date ?? null;
 }
 
-/** CONCURRENTLY: readers keep seeing the previous rows while the new ones are computed. */
+/**
+ * Refreshes one view in analytics_build, which only the pipeline reads: readers see the published
+ * copy in analytics until the run passes its checks and publishes (publishAnalytics).
+ */
 export async function refreshAnalyticsView(
-  pool: Pool,
+  pool: Queryable,
   view: AnalyticsView,
 ): Promise<{ view: AnalyticsView; rows: number }> {
   if (!ANALYTICS_VIEWS.includes(view)) throw new Error(`Unknown analytics view: ${String(view)}`);
-  await pool.query(`refresh materialized view concurrently analytics.${view}`);
-  const count = await pool.query<{ n: number }>(`select count(*)::integer as n from analytics.${view}`);
+  await pool.query('select ops.refresh_build_view($1)', [view]);
+  const count = await pool.query<{ n: number }>(`select count(*)::integer as n from analytics_build.${view}`);
   return { view, rows: count.rows[0]?.n ?? 0 };
 }
 
-export async function refreshAnalytics(pool: Pool): Promise<{ view: AnalyticsView; rows: number }[]> {
-  return Promise.all(ANALYTICS_VIEWS.map((view) => refreshAnalyticsView(pool, view)));
+export interface Publication {
+  readonly asOf: string | null;
+  /** Rows now in each published table. */
+  readonly rows: number;
+}
+
+/**
+ * Makes what this run built and checked what readers see, in one transaction, with its as-of date:
+ * the analytics views whole, the star schema for the dates the run rebuilt.
+ */
+export async function publishAnalytics(
+  pool: Pool,
+  scope: { runId: string; dates: readonly string[] },
+): Promise<Publication> {
+  return withTransaction(pool, async (client) => {
+    // Two publications never interleave; a second waits and then publishes on top.
+    await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:publish'))`);
+    const results = await runSqlFile(client, 'models/analytics/publish.sql', {
+      run_id: scope.runId,
+      dates: scope.dates,
+    });
+    const rows = results.reduce(
+      (total, result) => total + (result.command === 'INSERT' ? (result.rowCount ?? 0) : 0),
+      0,
+    );
+    const { rows: asOf } = await client.query<{ as_of_date: string }>(
+      'select as_of_date from analytics.as_of',
+    );
+    return { asOf: asOf[0]?.as_of_date ?? null, rows };
+  });
 }

@@ -2,8 +2,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Pool, PoolClient } from './db';
-import { COPY_OPTIONS, type InvalidLine, NdjsonToCopyRows } from './ndjson-to-copy';
+import type { Pool, PoolClient, Queryable } from './db';
+import { asRejection, ByteCounter, type FileRejection, InflationGuard } from './inflation-guard';
+import { FILE_LIMITS, type FileLimits, MAX_FAILED_LOAD_RUNS } from './limits';
+import { COPY_COLUMNS, COPY_OPTIONS, NdjsonToCopyRows } from './ndjson-to-copy';
 
 export interface IngestSource {
   readonly bucket: string;
@@ -15,18 +17,31 @@ export interface IngestSource {
   readonly body: Readable;
 }
 
+export interface IngestOptions {
+  /** The run loading the file: transient failures count once per run towards rejection. */
+  readonly runId?: string;
+  /** @default FILE_LIMITS */
+  readonly limits?: FileLimits;
+}
+
 export interface IngestResult {
   readonly fileId: number;
   readonly key: string;
-  /** `skipped`: this key and ETag were loaded before, and nothing was added. */
-  readonly status: 'loaded' | 'skipped';
+  /**
+   * `skipped`: this key and ETag were loaded (or rejected) before, and nothing was added;
+   * `rejected`: it can never load (see `rejectReason`) and will not be tried again unless released.
+   */
+  readonly status: 'loaded' | 'skipped' | 'rejected';
   readonly lines: number;
   readonly rows: number;
   readonly invalidLines: number;
   readonly blankLines: number;
   readonly durationMs: number;
+  readonly rejectReason?: string;
+  readonly detail?: string;
 }
 
+/** A failure that a retry may fix (the connection, S3); the ledger counts it against the file. */
 export class IngestError extends Error {
   constructor(
     readonly key: string,
@@ -40,79 +55,97 @@ export class IngestError extends Error {
 }
 
 /**
- * Streams one NDJSON file into raw.events with COPY, exactly once. The ledger row, the events and
- * the invalid lines commit together: a file that fails halfway leaves no rows, only a ledger row marked
- * `failed` with the error, and loading it again retries it.
+ * Streams one NDJSON file into raw.events with COPY, exactly once. The ledger row and every line
+ * commit together, so a file that fails halfway leaves no rows. A failure that no retry can fix
+ * (damaged gzip, not text, over the limits) rejects the file: the ledger says why, and it is not
+ * tried again until its content changes or a user releases it. Any other failure is recorded and
+ * thrown, and after failing in MAX_FAILED_LOAD_RUNS runs the file is rejected too.
  */
-export async function ingestFile(pool: Pool, source: IngestSource): Promise<IngestResult> {
+export async function ingestFile(
+  pool: Pool,
+  source: IngestSource,
+  options: IngestOptions = {},
+): Promise<IngestResult> {
   const started = Date.now();
+  const result = (fileId: number, status: IngestResult['status'], extra: Partial<IngestResult> = {}) => ({
+    fileId,
+    key: source.key,
+    status,
+    lines: 0,
+    rows: 0,
+    invalidLines: 0,
+    blankLines: 0,
+    durationMs: Date.now() - started,
+    ...extra,
+  });
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const claimed = await claimFile(client, source);
+    const claimed = await claimFile(client, source, options.runId);
     if (claimed === null) {
       await client.query('rollback');
       source.body.destroy();
-      const fileId = await existingFileId(client, source);
-      return {
-        fileId,
-        key: source.key,
-        status: 'skipped',
-        lines: 0,
-        rows: 0,
-        invalidLines: 0,
-        blankLines: 0,
-        durationMs: Date.now() - started,
-      };
+      return result(await existingFileId(client, source), 'skipped');
     }
     const converter = new NdjsonToCopyRows(claimed);
-    await copyRows(client, source.body, converter);
-    await insertInvalidLines(client, claimed, converter.invalidLines);
+    let inflated: InflationGuard;
+    try {
+      inflated = await copyRows(client, source.body, converter, options.limits ?? FILE_LIMITS);
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      source.body.destroy();
+      const rejection = asRejection(error);
+      if (rejection === null) throw error;
+      const fileId = await recordRejection(pool, source, rejection, options.runId);
+      return result(fileId, 'rejected', { rejectReason: rejection.reason, detail: rejection.detail });
+    }
     const { counts } = converter;
     await client.query(
       `update raw.files
           set status = 'loaded', line_count = $2, row_count = $3, invalid_line_count = $4,
-              blank_line_count = $5, loaded_at = now(), error = null
+              blank_line_count = $5, inflated_bytes = $6, loaded_at = now(), error = null
         where file_id = $1`,
-      [claimed, counts.lines, counts.rows, counts.invalid, counts.blank],
+      [claimed, counts.lines, counts.rows, counts.invalid, counts.blank, inflated.bytes],
     );
     await client.query('commit');
-    return {
-      fileId: claimed,
-      key: source.key,
-      status: 'loaded',
+    return result(claimed, 'loaded', {
       lines: counts.lines,
       rows: counts.rows,
       invalidLines: counts.invalid,
       blankLines: counts.blank,
-      durationMs: Date.now() - started,
-    };
+    });
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     source.body.destroy();
-    await recordFailure(pool, source, error).catch(() => undefined);
+    const rejected = await recordTransientFailure(pool, source, error, options.runId).catch(() => null);
+    if (rejected !== null)
+      return result(rejected.fileId, 'rejected', {
+        rejectReason: 'too_many_failures',
+        detail: rejected.detail,
+      });
     throw new IngestError(source.key, error);
   } finally {
     client.release();
   }
 }
 
-/** Takes the file for this transaction; null when it was already loaded. A concurrent loader of the same file waits here for the first to finish. */
-async function claimFile(client: PoolClient, source: IngestSource): Promise<number | null> {
+/** Takes the file for this transaction; null when it was loaded or rejected already. A concurrent loader of the same file waits here for the first to finish. */
+async function claimFile(client: PoolClient, source: IngestSource, runId?: string): Promise<number | null> {
   const result = await client.query<{ file_id: number }>(
-    `insert into raw.files (bucket, object_key, etag, size_bytes, status)
-     values ($1, $2, $3, $4, 'loading')
+    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, last_run_id)
+     values ($1, $2, $3, $4, 'loading', $5)
      on conflict (bucket, object_key, etag) do update
-       set status = 'loading', attempts = raw.files.attempts + 1, started_at = now(), error = null
-       where raw.files.status = 'failed'
+       set status = 'loading', attempts = f.attempts + 1, started_at = now(), error = null,
+           last_run_id = excluded.last_run_id
+       where f.status = 'failed'
      returning file_id`,
-    [source.bucket, source.key, source.etag, source.sizeBytes ?? null],
+    [source.bucket, source.key, source.etag, source.sizeBytes ?? null, runId ?? null],
   );
   return result.rows[0]?.file_id ?? null;
 }
 
-async function existingFileId(client: PoolClient, source: IngestSource): Promise<number> {
-  const result = await client.query<{ file_id: number }>(
+async function existingFileId(db: Queryable, source: IngestSource): Promise<number> {
+  const result = await db.query<{ file_id: number }>(
     'select file_id from raw.files where bucket = $1 and object_key = $2 and etag = $3',
     [source.bucket, source.key, source.etag],
   );
@@ -121,52 +154,87 @@ async function existingFileId(client: PoolClient, source: IngestSource): Promise
   return fileId;
 }
 
-async function copyRows(client: PoolClient, body: Readable, converter: NdjsonToCopyRows): Promise<void> {
+async function copyRows(
+  client: PoolClient,
+  body: Readable,
+  converter: NdjsonToCopyRows,
+  limits: FileLimits,
+): Promise<InflationGuard> {
   const first = await peekFirstChunk(body);
   const gzipped = first !== null && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
-  const copy = client.query(
-    copyFrom(`copy raw.events (file_id, line_number, payload) from stdin ${COPY_OPTIONS}`),
-  );
-  if (gzipped) await pipeline(body, createGunzip(), converter, copy);
-  else await pipeline(body, converter, copy);
-}
-
-async function insertInvalidLines(
-  client: PoolClient,
-  fileId: number,
-  lines: readonly InvalidLine[],
-): Promise<void> {
-  const batchSize = 5000;
-  for (let start = 0; start < lines.length; start += batchSize) {
-    const batch = lines.slice(start, start + batchSize);
-    await client.query(
-      `insert into raw.invalid_lines (file_id, line_number, line, error)
-       select $1, * from unnest($2::integer[], $3::text[], $4::text[])`,
-      [
-        fileId,
-        batch.map((l) => l.lineNumber),
-        batch.map((l) => l.line.replaceAll('\u0000', '\ufffd')),
-        batch.map((l) => l.error),
-      ],
-    );
+  const copy = client.query(copyFrom(`copy raw.events ${COPY_COLUMNS} from stdin ${COPY_OPTIONS}`));
+  if (gzipped) {
+    const compressed = new ByteCounter();
+    const guard = new InflationGuard(limits, () => compressed.bytes);
+    await pipeline(body, compressed, createGunzip(), guard, converter, copy);
+    return guard;
   }
+  const guard = new InflationGuard(limits, null);
+  await pipeline(body, guard, converter, copy);
+  return guard;
 }
 
-async function recordFailure(pool: Pool, source: IngestSource, error: unknown): Promise<void> {
-  await pool.query(
-    `insert into raw.files (bucket, object_key, etag, size_bytes, status, error)
-     values ($1, $2, $3, $4, 'failed', $5)
+/** Marks the file rejected, with its reason; a file loaded meanwhile by another loader stays loaded. */
+async function recordRejection(
+  pool: Pool,
+  source: IngestSource,
+  rejection: FileRejection,
+  runId?: string,
+): Promise<number> {
+  const { rows } = await pool.query<{ file_id: number }>(
+    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, reject_reason, error, rejected_at, last_run_id)
+     values ($1, $2, $3, $4, 'rejected', $5, $6, now(), $7)
      on conflict (bucket, object_key, etag) do update
-       set status = 'failed', error = excluded.error, attempts = raw.files.attempts + 1
-       where raw.files.status in ('loading', 'failed')`,
+       set status = 'rejected', reject_reason = excluded.reject_reason, error = excluded.error,
+           rejected_at = now(), last_run_id = excluded.last_run_id
+       where f.status in ('loading', 'failed')
+     returning file_id`,
     [
       source.bucket,
       source.key,
       source.etag,
       source.sizeBytes ?? null,
-      String((error as Error).message ?? error),
+      rejection.reason,
+      rejection.detail.slice(0, 2000),
+      runId ?? null,
     ],
   );
+  return rows[0]?.file_id ?? (await existingFileId(pool, source));
+}
+
+/**
+ * Records a failure a retry may fix. Retries within one run count once; a file that has failed in
+ * MAX_FAILED_LOAD_RUNS runs is rejected, so that nothing is retried for ever. Returns the rejection
+ * when that happened, else null.
+ */
+export async function recordTransientFailure(
+  pool: Pool,
+  source: Omit<IngestSource, 'body'>,
+  error: unknown,
+  runId?: string,
+): Promise<{ fileId: number; detail: string } | null> {
+  const message = String((error as Error).message ?? error).slice(0, 2000);
+  const { rows } = await pool.query<{ file_id: number; failed_runs: number }>(
+    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, error, failed_runs, last_run_id)
+     values ($1, $2, $3, $4, 'failed', $5, 1, $6)
+     on conflict (bucket, object_key, etag) do update
+       set status = 'failed', error = excluded.error, attempts = f.attempts + 1,
+           failed_runs = f.failed_runs
+             + case when excluded.last_run_id is not null and f.last_run_id = excluded.last_run_id then 0 else 1 end,
+           last_run_id = excluded.last_run_id
+       where f.status in ('loading', 'failed')
+     returning file_id, failed_runs`,
+    [source.bucket, source.key, source.etag, source.sizeBytes ?? null, message, runId ?? null],
+  );
+  const row = rows[0];
+  if (row === undefined || row.failed_runs < MAX_FAILED_LOAD_RUNS) return null;
+  const detail = `failed in ${row.failed_runs} runs; the last error: ${message}`.slice(0, 2000);
+  await pool.query(
+    `update raw.files set status = 'rejected', reject_reason = 'too_many_failures', error = $2, rejected_at = now()
+     where file_id = $1 and status = 'failed'`,
+    [row.file_id, detail],
+  );
+  return { fileId: row.file_id, detail };
 }
 
 /** Resolves with the stream's first chunk, put back so that reading starts from it again; null for an empty stream. */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Pool, withTransaction } from './db';
+import { type Pool, type Queryable, withTransaction } from './db';
 import { readSql, sqlDir } from './sql-files';
 
 export interface Migration {
@@ -74,4 +74,34 @@ export async function migrate(pool: Pool): Promise<{ applied: string[] }> {
     }
   });
   return { applied };
+}
+
+export class SchemaOutOfDateError extends Error {
+  constructor(detail: string) {
+    super(
+      `The warehouse schema is not the one this code expects (${detail}). Apply the migrations first: "saas-pipeline migrate", or deploy.`,
+    );
+    this.name = 'SchemaOutOfDateError';
+  }
+}
+
+/** Throws unless every migration this code has is applied, unchanged; for roles that may not migrate. */
+export async function assertSchemaCurrent(db: Queryable): Promise<void> {
+  let rows: { version: number; checksum: string }[];
+  try {
+    rows = (
+      await db.query<{ version: number; checksum: string }>(
+        'select version, checksum from ops.schema_migrations',
+      )
+    ).rows;
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') throw new SchemaOutOfDateError('it has no migrations');
+    throw error;
+  }
+  const applied = new Map(rows.map((row) => [row.version, row.checksum]));
+  const missing = listMigrations().filter(
+    (migration) => applied.get(migration.version) !== migration.checksum,
+  );
+  if (missing.length > 0)
+    throw new SchemaOutOfDateError(`not applied or changed: ${missing.map((m) => m.file).join(', ')}`);
 }

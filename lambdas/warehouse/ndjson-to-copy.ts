@@ -1,113 +1,178 @@
-import { StringDecoder } from 'node:string_decoder';
+import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
-
-export interface InvalidLine {
-  lineNumber: number;
-  line: string;
-  error: string;
-}
+import { LINE_LIMITS } from './limits';
+import { lineProblem, type LineProblem } from './line-checks';
 
 export interface LineCounts {
+  /** Non-blank lines read. */
   lines: number;
+  /** Lines that are JSON jsonb can store, written with a payload. */
   rows: number;
+  /** Lines written without a payload, with the reason they have none. */
   invalid: number;
   blank: number;
 }
+
+/** The columns of raw.events that COPY fills, in the order the rows below give them. */
+export const COPY_COLUMNS = '(file_id, line_number, payload, line, line_reason, line_error)';
 
 // COPY's csv format with two control characters as quote and delimiter passes JSON through untouched:
 // valid JSON never holds a raw control character, while the text format would eat its backslashes.
 export const COPY_OPTIONS = `(format csv, delimiter e'\\x02', quote e'\\x01')`;
 const DELIMITER = '\x02';
-const MAX_KEPT_LINE_CHARS = 1_000_000;
+const QUOTE = '\x01';
+const NEWLINE = 0x0a;
+const BOM = '\ufeff';
 
 /**
- * Turns NDJSON bytes into COPY rows `(file_id, line_number, payload)`. Lines that are not JSON, or that
- * PostgreSQL's jsonb would refuse, are set aside in `invalidLines` with their number and the reason,
- * so one bad line never fails the file and is never lost.
+ * Turns NDJSON bytes into COPY rows for raw.events. A line that PostgreSQL's jsonb would refuse, or
+ * that breaks a limit (LINE_LIMITS), is written as it came (a prefix, if too long) with its reason
+ * and no payload, in the same stream: so one bad line never fails the file, nothing is lost, and
+ * memory never holds more than one line of the maximum length, however many lines are bad.
  */
 export class NdjsonToCopyRows extends Transform {
   readonly counts: LineCounts = { lines: 0, rows: 0, invalid: 0, blank: 0 };
-  readonly invalidLines: InvalidLine[] = [];
-  private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  private readonly fileId: string;
   private lineNumber = 0;
+  /** Bytes of the line begun in an earlier chunk, at most maxLineBytes of them. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The line begun earlier is over the limit: the rest of it is dropped up to its newline. */
+  private overflowing = false;
 
-  constructor(private readonly fileId: number) {
-    super();
+  constructor(fileId: number) {
+    super({ writableHighWaterMark: 64 * 1024, readableHighWaterMark: 256 * 1024 });
+    this.fileId = String(fileId);
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    const text = this.pending + this.decoder.write(chunk);
-    const lastNewline = text.lastIndexOf('\n');
-    if (lastNewline < 0) {
-      this.pending = text;
-      return callback();
+    let out = '';
+    let start = 0;
+    if (this.pendingBytes > 0 || this.overflowing) {
+      const newline = chunk.indexOf(NEWLINE);
+      if (newline < 0) {
+        this.hold(chunk);
+        return callback();
+      }
+      this.hold(chunk.subarray(0, newline));
+      out += this.takePending();
+      start = newline + 1;
     }
-    this.pending = text.slice(lastNewline + 1);
-    const out = this.convert(text.slice(0, lastNewline).split('\n'));
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last >= start) {
+      out += this.convertRegion(chunk.subarray(start, last));
+      start = last + 1;
+    }
+    if (start < chunk.length) this.hold(chunk.subarray(start));
     callback(null, out.length > 0 ? out : undefined);
   }
 
   override _flush(callback: TransformCallback): void {
-    const rest = this.pending + this.decoder.end();
-    this.pending = '';
-    const out = rest.length > 0 ? this.convert([rest]) : '';
+    const out = this.pendingBytes > 0 || this.overflowing ? this.takePending() : '';
     callback(null, out.length > 0 ? out : undefined);
   }
 
-  private convert(lines: string[]): string {
+  /** Keeps a piece of the unfinished line, up to the limit; past it only the prefix stays. */
+  private hold(piece: Buffer): void {
+    if (this.overflowing || piece.length === 0) return;
+    if (this.pendingBytes + piece.length > LINE_LIMITS.maxLineBytes) {
+      this.overflowing = true;
+      const prefix = Buffer.concat([...this.pending, piece]).subarray(0, LINE_LIMITS.keptPrefixBytes);
+      this.pending = [Buffer.from(prefix)];
+      this.pendingBytes = prefix.length;
+      return;
+    }
+    // A copy: the chunk's memory is reused by the stream once this returns.
+    this.pending.push(Buffer.from(piece));
+    this.pendingBytes += piece.length;
+  }
+
+  private takePending(): string {
+    const bytes = Buffer.concat(this.pending);
+    const overflowed = this.overflowing;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.overflowing = false;
+    if (overflowed) return this.tooLong(bytes);
+    return this.convertLine(bytes.toString('utf8'), isUtf8(bytes));
+  }
+
+  /** Whole lines, separated by newlines. Almost always valid UTF-8 and short, so decoded at once. */
+  private convertRegion(region: Buffer): string {
+    if (isUtf8(region)) {
+      let out = '';
+      for (const line of region.toString('utf8').split('\n')) {
+        // A UTF-16 unit takes at most 3 UTF-8 bytes: only a long line needs its bytes counted.
+        if (line.length * 3 > LINE_LIMITS.maxLineBytes && Buffer.byteLength(line) > LINE_LIMITS.maxLineBytes)
+          out += this.tooLong(Buffer.from(line).subarray(0, LINE_LIMITS.keptPrefixBytes));
+        else out += this.convertLine(line, true);
+      }
+      return out;
+    }
     let out = '';
-    for (let line of lines) {
-      const lineNumber = ++this.lineNumber;
-      if (line.endsWith('\r')) line = line.slice(0, -1);
-      if (line.trim().length === 0) {
-        this.counts.blank++;
-        continue;
-      }
-      this.counts.lines++;
-      const problem = jsonProblem(line);
-      if (problem !== null) {
-        this.counts.invalid++;
-        this.invalidLines.push({ lineNumber, line: line.slice(0, MAX_KEPT_LINE_CHARS), error: problem });
-        continue;
-      }
-      // A bare CR is legal JSON whitespace between tokens (never inside a string), but ends a COPY row.
-      if (line.includes('\r')) line = line.replace(/\r/g, ' ');
-      this.counts.rows++;
-      out += this.fileId + DELIMITER + lineNumber + DELIMITER + line + '\n';
+    let start = 0;
+    while (start <= region.length) {
+      const newline = region.indexOf(NEWLINE, start);
+      const end = newline < 0 ? region.length : newline;
+      const bytes = region.subarray(start, end);
+      if (bytes.length > LINE_LIMITS.maxLineBytes)
+        out += this.tooLong(bytes.subarray(0, LINE_LIMITS.keptPrefixBytes));
+      else out += this.convertLine(bytes.toString('utf8'), isUtf8(bytes));
+      start = end + 1;
     }
     return out;
   }
-}
 
-/** Why PostgreSQL's jsonb would not take this line, or null when it would. */
-export function jsonProblem(line: string): string | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch (error) {
-    return (error as Error).message;
+  private convertLine(text: string, validUtf8: boolean): string {
+    const lineNumber = ++this.lineNumber;
+    let line = text.endsWith('\r') ? text.slice(0, -1) : text;
+    // A byte-order mark some editors put before the first line is not part of the JSON.
+    if (lineNumber === 1 && line.startsWith(BOM)) line = line.slice(1);
+    if (line.trim().length === 0) {
+      this.counts.blank++;
+      return '';
+    }
+    this.counts.lines++;
+    const problem: LineProblem | null = validUtf8
+      ? lineProblem(line)
+      : { reason: 'invalid_encoding', detail: 'the line is not valid UTF-8' };
+    if (problem !== null) return this.invalidRow(lineNumber, line, problem);
+    this.counts.rows++;
+    // A bare CR is legal JSON whitespace between tokens (never inside a string), but ends a COPY row.
+    if (line.includes('\r')) line = line.replace(/\r/g, ' ');
+    return this.fileId + DELIMITER + lineNumber + DELIMITER + line + DELIMITER + DELIMITER + DELIMITER + '\n';
   }
-  // Only escapes can smuggle in what jsonb refuses: NUL and unpaired surrogates.
-  if (line.includes('\\u') && hasJsonbIncompatibleString(value)) {
-    return 'string holds \\u0000 or an unpaired UTF-16 surrogate, which PostgreSQL jsonb cannot store';
+
+  private tooLong(prefix: Buffer): string {
+    const lineNumber = ++this.lineNumber;
+    this.counts.lines++;
+    // The cut may split a character; its remains are dropped rather than shown as U+FFFD.
+    const text = prefix.toString('utf8').replace(/\ufffd+$/, '');
+    return this.invalidRow(lineNumber, text, {
+      reason: 'line_too_long',
+      detail: `longer than ${LINE_LIMITS.maxLineBytes} bytes; the first ${LINE_LIMITS.keptPrefixBytes} are kept`,
+    });
   }
-  return null;
-}
 
-const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-function unsupportedInJsonb(text: string): boolean {
-  return text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
-}
-
-function hasJsonbIncompatibleString(value: unknown): boolean {
-  if (typeof value === 'string') return unsupportedInJsonb(value);
-  if (Array.isArray(value)) return value.some(hasJsonbIncompatibleString);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(
-      ([key, item]) => unsupportedInJsonb(key) || hasJsonbIncompatibleString(item),
+  private invalidRow(lineNumber: number, line: string, problem: LineProblem): string {
+    this.counts.invalid++;
+    return (
+      this.fileId +
+      DELIMITER +
+      lineNumber +
+      DELIMITER +
+      DELIMITER +
+      quoted(line) +
+      DELIMITER +
+      problem.reason +
+      DELIMITER +
+      quoted(problem.detail) +
+      '\n'
     );
   }
-  return false;
+}
+
+/** A csv field that may hold anything but NUL, which text columns cannot store. */
+function quoted(text: string): string {
+  return QUOTE + text.replaceAll('\u0000', '\ufffd').replaceAll(QUOTE, QUOTE + QUOTE) + QUOTE;
 }

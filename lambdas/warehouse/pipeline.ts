@@ -1,18 +1,33 @@
-import { type AnalyticsView, ANALYTICS_VIEWS, refreshAnalyticsView, setAnalyticsAsOf } from './analytics';
+import {
+  type AnalyticsView,
+  ANALYTICS_VIEWS,
+  type Publication,
+  publishAnalytics,
+  refreshAnalyticsView,
+  setAnalyticsAsOf,
+} from './analytics';
+import { allSettledOrThrow } from './bulk';
+import { buildCoreModel, CORE_MODEL_GROUPS, DATE_SHARDED_MODELS, type ModelResult } from './core';
 import type { Pool } from './db';
 import { type IngestResult, type IngestSource, ingestFile } from './ingest';
 import { migrate } from './migrate';
-import { assertQualityGate, type QualityPhase, type QualityResult, runQualityChecks } from './quality';
-import { clearPendingDates, finishRun, recordStep, snapshotPendingDates, startRun } from './runs';
 import {
-  allSettledOrThrow,
-  buildCoreModel,
-  CORE_MODEL_GROUPS,
-  DATE_SHARDED_MODELS,
-  type ModelResult,
-  type StageResult,
-  stageLoadedFiles,
-} from './transform';
+  assertQualityGate,
+  filesStagedByRun,
+  type QualityPhase,
+  type QualityResult,
+  runQualityChecks,
+} from './quality';
+import {
+  clearPendingDates,
+  finishRun,
+  holdRunSlot,
+  newRunId,
+  recordStep,
+  snapshotPendingDates,
+  startRun,
+} from './runs';
+import { type StageOptions, type StageResult, stageAllLoadedFiles } from './staging';
 
 export interface StepEvent {
   readonly step: string;
@@ -32,6 +47,8 @@ export interface WarehouseRunOptions {
   readonly ingestConcurrency?: number;
   readonly onStep?: (event: StepEvent) => void;
   readonly onFileLoaded?: (result: IngestResult) => void;
+  /** Staging options (batch limits, the timestamp floor); the run id is set by the run. */
+  readonly staging?: Omit<StageOptions, 'runId'>;
 }
 
 export interface WarehouseRunSummary {
@@ -42,13 +59,15 @@ export interface WarehouseRunSummary {
   readonly models: ModelResult[];
   readonly views: { view: AnalyticsView; rows: number }[];
   readonly quality: QualityResult[];
+  readonly publication: Publication;
   readonly durationMs: number;
 }
 
 /**
- * One run of the warehouse, step after step, recorded in ops: load files, stage, build core, refresh
- * analytics, quality gate. The state machine runs these same steps as separate Lambda tasks; this
- * in-process sequence serves the tests, the benchmark and the CLI's direct mode.
+ * One run of the warehouse, step after step, recorded in ops: load files, stage, build core, check,
+ * refresh analytics, check, publish. The state machine runs these same steps as separate Lambda
+ * tasks; this in-process sequence serves the tests and the benchmark. The process owns the run
+ * through the run slot while it lasts.
  */
 export async function runWarehouse(
   pool: Pool,
@@ -56,10 +75,25 @@ export async function runWarehouse(
 ): Promise<WarehouseRunSummary> {
   const started = Date.now();
   await migrate(pool);
+  const slot = await holdRunSlot(pool);
+  try {
+    return await runHoldingSlot(pool, options, slot.ownerPid, started);
+  } finally {
+    await slot.release();
+  }
+}
+
+async function runHoldingSlot(
+  pool: Pool,
+  options: WarehouseRunOptions,
+  ownerPid: number,
+  started: number,
+): Promise<WarehouseRunSummary> {
   const runId = await startRun(pool, {
-    runId: options.runId,
+    runId: options.runId ?? newRunId(),
     logicalDate: options.asOf,
     trigger: options.trigger,
+    ownerPid,
   });
   const notify = options.onStep ?? (() => undefined);
   const step = async <T>(name: string, work: () => Promise<T>, rowsOf: (result: T) => number): Promise<T> => {
@@ -93,13 +127,13 @@ export async function runWarehouse(
     const files = options.sources
       ? await step(
           'load_files',
-          () => loadAll(pool, options.sources as Iterable<IngestSource>, options),
+          () => loadAll(pool, options.sources as Iterable<IngestSource>, runId, options),
           (r) => sumRows(r),
         )
       : [];
     const staging = await step(
       'stage_events',
-      () => stageLoadedFiles(pool),
+      () => stageAllLoadedFiles(pool, { ...options.staging, runId }),
       (r) => r.staged,
     );
     const pending = await snapshotPendingDates(pool);
@@ -121,13 +155,14 @@ export async function runWarehouse(
       );
       models.push(...mergeShards(built));
     }
-    const scope = { runId, dates: pending.dates, fileIds: staging.fileIds };
+    const scope = { runId, dates: pending.dates, fileIds: await filesStagedByRun(pool, runId) };
     const gate = (phase: QualityPhase) => async () => {
       const results = await runQualityChecks(pool, scope, phase);
       assertQualityGate(results);
       return results;
     };
-    // The core is checked before the views are refreshed: a failing run publishes nothing new.
+    // The core is checked before the views are refreshed, and nothing is published before both
+    // checks pass: a failing run leaves what readers see as it was.
     const coreQuality = await step('quality_gate_core', gate('core'), (r) => r.length);
     asOf = await step(
       'set_as_of',
@@ -145,9 +180,24 @@ export async function runWarehouse(
     );
     const analyticsQuality = await step('quality_gate_analytics', gate('analytics'), (r) => r.length);
     const quality = [...coreQuality, ...analyticsQuality];
+    const publication = await step(
+      'publish',
+      () => publishAnalytics(pool, { runId, dates: pending.dates }),
+      (r) => r.rows,
+    );
     await clearPendingDates(pool, pending);
     await finishRun(pool, runId, { status: 'succeeded', asOf });
-    return { runId, asOf, files, staging, models, views, quality, durationMs: Date.now() - started };
+    return {
+      runId,
+      asOf,
+      files,
+      staging,
+      models,
+      views,
+      quality,
+      publication,
+      durationMs: Date.now() - started,
+    };
   } catch (error) {
     await finishRun(pool, runId, { status: 'failed', asOf, error: (error as Error).message }).catch(
       () => undefined,
@@ -159,6 +209,7 @@ export async function runWarehouse(
 async function loadAll(
   pool: Pool,
   sources: Iterable<IngestSource> | AsyncIterable<IngestSource>,
+  runId: string,
   options: WarehouseRunOptions,
 ): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
@@ -172,7 +223,7 @@ async function loadAll(
     for (;;) {
       const next = await iterator.next();
       if (next.done) return;
-      const result = await ingestFile(pool, next.value);
+      const result = await ingestFile(pool, next.value, { runId });
       results.push(result);
       options.onFileLoaded?.(result);
     }

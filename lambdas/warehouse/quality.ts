@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Pool, withTransaction } from './db';
+import { type Pool, type Queryable, withTransaction } from './db';
 import { bindNamed, readSql, sqlDir } from './sql-files';
 
 export type Severity = 'error' | 'warn';
@@ -126,4 +126,15 @@ async function runQualityCheck(pool: Pool, check: QualityCheck, scope: QualitySc
 export function assertQualityGate(results: readonly QualityResult[]): void {
   const failed = results.filter((result) => !result.passed && result.severity === 'error');
   if (failed.length > 0) throw new QualityGateError(failed);
+}
+
+/** The files of the staging batches this run finished: what its file-level checks look at. */
+export async function filesStagedByRun(db: Queryable, runId: string): Promise<number[]> {
+  const { rows } = await db.query<{ file_ids: number[] | null }>(
+    `select array_agg(distinct file_id order by file_id) as file_ids
+     from ops.staging_batches cross join lateral unnest(file_ids) as file_id
+     where run_id = $1 and finished_at is not null`,
+    [runId],
+  );
+  return rows[0]?.file_ids ?? [];
 }

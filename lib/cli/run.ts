@@ -1,7 +1,14 @@
 import { isCalendarDate } from '../../lambdas/warehouse/analytics';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { finishRun } from '../../lambdas/warehouse/runs';
+import { createPool, type Pool } from '../../lambdas/warehouse/db';
+import { migrate } from '../../lambdas/warehouse/migrate';
+import {
+  finishRun,
+  holdRunSlot,
+  newRunId,
+  RunInProgressError,
+  summarizeRunFiles,
+} from '../../lambdas/warehouse/runs';
 import { createLocalHandlers } from '../local/handlers';
 import { onInterrupt } from './interrupt';
 import type { LandingStore } from '../local/s3-server';
@@ -73,7 +80,7 @@ async function withOpened<R>(
     return await work(await open((close) => closers.push(close)));
   } catch (error) {
     process.stderr.write(`\nerror: ${(error as Error).message}\n`);
-    if (error instanceof ClusterInUseError) return EXIT.runInProgress;
+    if (error instanceof ClusterInUseError || error instanceof RunInProgressError) return EXIT.runInProgress;
     return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
   } finally {
     forget();
@@ -130,14 +137,35 @@ export async function runOnce(
   options: { asOf?: string },
   write: Writer,
 ): Promise<RunOutcome> {
-  const runId = `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  // The owner applies the migrations; the steps then run as the roles the Lambda functions use.
+  await migrate(db.pool);
+  const slot = await holdRunSlot(db.pool);
+  const loader = createPool(db.url, 3, { role: 'saas_loader' });
+  const transformer = createPool(db.url, 4, { role: 'saas_transformer' });
+  try {
+    return await executeRun(db, { loader, transformer, ownerPid: slot.ownerPid }, landing, options, write);
+  } finally {
+    await Promise.all([loader.end(), transformer.end()]);
+    await slot.release();
+  }
+}
+
+async function executeRun(
+  db: Database,
+  roles: { loader: Pool; transformer: Pool; ownerPid: number },
+  landing: LandingStore,
+  options: { asOf?: string },
+  write: Writer,
+): Promise<RunOutcome> {
+  const runId = newRunId();
   write(`run ${runId}: state machine from the CDK app, database ${db.description}`);
   const rendered = renderStateMachine();
-  const handlers = createLocalHandlers({
-    pool: async () => db.pool,
+  const deps = (pool: Pool) => ({
+    pool: async () => pool,
     s3: () => landing.client,
     landing: { bucket: landing.bucket, prefix: 'events/' },
   });
+  const handlers = createLocalHandlers(deps(roles.transformer), deps(roles.loader));
   // Registered after the services' clean-up, so it runs first: the run is recorded before they close.
   const stop = new AbortController();
   const forget = onInterrupt(() => {
@@ -149,7 +177,7 @@ export async function runOnce(
   let files: Progress | undefined;
   let filesDone = 0;
   const execution = await executeStateMachine(rendered, {
-    input: { ...(options.asOf ? { asOf: options.asOf } : {}), trigger: 'cli' },
+    input: { ...(options.asOf ? { asOf: options.asOf } : {}), trigger: 'cli', ownerPid: roles.ownerPid },
     executionName: runId,
     handlers,
     signal: stop.signal,
@@ -199,6 +227,17 @@ export async function runOnce(
   );
   if (steps.rows.length > 0)
     write('\nSteps (rows and seconds as each handler recorded them)\n' + table(steps.rows));
+  const outcomes = await summarizeRunFiles(db.pool, runId);
+  if (outcomes.rejected > 0) {
+    write(
+      `\n${outcomes.rejected} file${outcomes.rejected === 1 ? '' : 's'} rejected: they will not be tried again unless their content changes or "saas-pipeline files retry KEY" releases them\n` +
+        table(outcomes.rejectedFiles),
+    );
+  }
+  if (outcomes.failed > 0)
+    write(
+      `\n${outcomes.failed} file(s) could not be loaded this time and will be tried again by the next run`,
+    );
   const run = await db.pool.query<{ status: string; as_of_date: string | null; seconds: string }>(
     `select status, as_of_date, round(extract(epoch from coalesce(finished_at, now()) - started_at)::numeric, 1)::text as seconds
      from ops.runs where run_id = $1`,

@@ -4,7 +4,7 @@ import { table, type Writer } from './output';
 /** What a run produced, as a person would first want to see it: the layers, then each analytics view. */
 export async function printAnalyticsSummary(pool: Pool, write: Writer): Promise<void> {
   const q = async (sql: string) => (await pool.query(sql)).rows;
-  const asOf = (await q('select as_of_date from ops.analytics_as_of'))[0]?.as_of_date ?? null;
+  const asOf = (await q('select as_of_date from analytics.as_of'))[0]?.as_of_date ?? null;
   write(`\nAnalytics as of ${asOf ?? '(no data yet)'}`);
   write('\nRows per layer');
   write(

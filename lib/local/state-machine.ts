@@ -86,7 +86,7 @@ export interface LocalExecution {
 }
 
 export interface ExecuteOptions {
-  readonly input: { asOf?: string; trigger?: string };
+  readonly input: { asOf?: string; trigger?: string; ownerPid?: number };
   /** The execution's name, which becomes the run id. */
   readonly executionName: string;
   readonly handlers: Record<StepHandler, (input: never) => Promise<unknown>>;

@@ -9,7 +9,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ANALYTICS_VIEWS } from '../../lambdas/warehouse/analytics';
-import { CORE_MODEL_GROUPS, DATE_SHARDED_MODELS } from '../../lambdas/warehouse/transform';
+import { CORE_MODEL_GROUPS, DATE_SHARDED_MODELS } from '../../lambdas/warehouse/core';
 import { PipelineFunction } from './pipeline-function';
 
 /** The kinds of step, one handler file each in lambdas/handlers. */
@@ -22,6 +22,7 @@ export const STEP_HANDLERS = [
   'check-quality',
   'set-as-of',
   'refresh-view',
+  'publish',
   'finish-run',
 ] as const;
 export type StepHandler = (typeof STEP_HANDLERS)[number];
@@ -91,7 +92,12 @@ export class PipelineStateMachine extends Construct {
       'build-model': fn('build-model', 'Rebuild one core model for the pending dates', Duration.minutes(15)),
       'check-quality': fn('check-quality', 'Run one phase of the data-quality gate', Duration.minutes(10)),
       'set-as-of': fn('set-as-of', 'Fix the logical date of the analytics', Duration.minutes(1), 256),
-      'refresh-view': fn('refresh-view', 'Refresh one analytics view concurrently', Duration.minutes(10)),
+      'refresh-view': fn('refresh-view', 'Refresh one analytics view for the run', Duration.minutes(10)),
+      publish: fn(
+        'publish',
+        'Publish the checked analytics and star schema to readers',
+        Duration.minutes(10),
+      ),
       'finish-run': fn('finish-run', 'Record the run as succeeded or failed', Duration.minutes(1), 256),
     };
 
@@ -149,6 +155,14 @@ export class PipelineStateMachine extends Construct {
       },
       '$',
     );
+    // A file that still fails after the retries is recorded in the ledger (and rejected after a few
+    // runs): the Map goes on with the other files, and the run with what loaded.
+    loadFile.addCatch(
+      new sfn.Pass(this, 'Load failed', {
+        parameters: { 'key.$': '$.key', status: 'failed', 'error.$': '$.error.Error' },
+      }),
+      { errors: ['States.ALL'], resultPath: '$.error' },
+    );
     const loadFiles = new sfn.Map(this, 'Load files', {
       itemsPath: '$.files.items',
       maxConcurrency: props.loadConcurrency ?? 2,
@@ -163,6 +177,8 @@ export class PipelineStateMachine extends Construct {
       resultPath: '$.files',
     }).itemProcessor(loadFile);
     const stage = task('Stage events', 'stage-events', { runId }, '$.staging');
+    // One bounded batch a call: a backlog drains batch by batch, however large.
+    const moreToStage = new sfn.Choice(this, 'More to stage?');
 
     // Each group of core models runs in parallel, fact models split into two date shards.
     const groupNames = ['Build facts', 'Build daily aggregates', 'Build dimensions'];
@@ -186,12 +202,7 @@ export class PipelineStateMachine extends Construct {
       task(
         phase === 'core' ? 'Check core quality' : 'Check analytics quality',
         'check-quality',
-        {
-          runId,
-          phase,
-          dates: sfn.JsonPath.listAt('$.staging.dates'),
-          fileIds: sfn.JsonPath.listAt('$.staging.fileIds'),
-        },
+        { runId, phase, dates: sfn.JsonPath.listAt('$.staging.dates') },
         sfn.JsonPath.DISCARD,
       );
     const setAsOf = task(
@@ -203,6 +214,12 @@ export class PipelineStateMachine extends Construct {
     const refresh = new sfn.Parallel(this, 'Refresh analytics', { resultPath: sfn.JsonPath.DISCARD });
     for (const view of ANALYTICS_VIEWS)
       refresh.branch(task(`Refresh ${view}`, 'refresh-view', { runId, view }, sfn.JsonPath.DISCARD));
+    const publish = task(
+      'Publish analytics',
+      'publish',
+      { runId, dates: sfn.JsonPath.listAt('$.staging.dates') },
+      '$.publication',
+    );
     const finish = task(
       'Finish run',
       'finish-run',
@@ -231,23 +248,25 @@ export class PipelineStateMachine extends Construct {
     recordFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.recordFailureError' });
     recordFailure.next(failed);
 
-    const afterStart = [
-      listFiles,
-      loadFiles,
-      stage,
+    // Readers see nothing of the run before Publish, which comes only after every check passed.
+    const afterStaging = [
       ...buildGroups,
       quality('core'),
       setAsOf,
       refresh,
       quality('analytics'),
+      publish,
       finish,
     ];
-    for (const state of afterStart)
+    for (const state of [listFiles, loadFiles, stage, ...afterStaging])
       state.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    const chain = afterStart.reduce<sfn.Chain>(
-      (steps, state) => steps.next(state),
-      sfn.Chain.start(startRun),
-    );
+    startRun.next(listFiles).next(loadFiles).next(stage).next(moreToStage);
+    moreToStage
+      .when(sfn.Condition.booleanEquals('$.staging.moreToStage', true), stage)
+      .otherwise(afterStaging[0] as sfn.Parallel);
+    for (let i = 1; i < afterStaging.length; i++)
+      (afterStaging[i - 1] as sfn.INextable).next(afterStaging[i] as sfn.IChainable);
+    const chain = sfn.Chain.start(startRun);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: undefined,

@@ -18,7 +18,7 @@ with at_risk as (
 
 companies as (
   select user_id, company
-  from core.dim_users
+  from analytics.dim_users
   where is_current
 )
 

@@ -4,7 +4,7 @@
 -- day to A the numbers equal that view's. Every feature used by A gets a row in every range, with
 -- zeros where the range has no use, so that switching ranges never makes a feature disappear.
 with as_of as (
-  select as_of_date from ops.analytics_as_of
+  select as_of_date from analytics.as_of
 ),
 
 ranges as (
@@ -21,7 +21,7 @@ features as (
 uses as (
   select ranges.range_index, f.feature_id, f.user_id, f.activity_date, f.use_count
   from ranges
-  inner join core.fact_daily_user_features as f
+  inner join analytics.fact_daily_user_features as f
     on f.activity_date between ranges.range_start and ranges.range_end
 ),
 

@@ -1,6 +1,6 @@
 -- The headline numbers of the Executive Overview, as of the as-of date A. No row before A is set.
 with as_of as (
-  select as_of_date from ops.analytics_as_of
+  select as_of_date from analytics.as_of
 ),
 
 day_a as (

@@ -77,7 +77,7 @@ test('the pipeline functions run in the VPC, in the group the database admits', 
   const functions = Object.entries(pipeline.findResources('AWS::Lambda::Function'));
   // The custom-resource framework only calls the Lambda API, from outside the VPC.
   const own = functions.filter(([logicalId]) => !logicalId.includes('Providerframework'));
-  expect(own.length).toBe(10);
+  expect(own.length).toBe(11);
   for (const [, fn] of own) {
     expect(fn.Properties.VpcConfig).toEqual({
       SecurityGroupIds: [expect.anything()],

@@ -3,6 +3,10 @@
 -- staging.quarantine or staging.duplicates. staging.raw_events_checked holds the rules; this file only
 -- routes rows. Marks the dates that gained events as pending and records the shard as done. The
 -- statements run in one transaction; stg_files.sql then closes the batch.
+--
+-- :min_line and :max_line narrow the rows to a range of line numbers: the staging step uses them to
+-- find the rows that make a statement fail (see isolateFailingRows), and passes 0 and 2147483647
+-- otherwise. With :skip_quarantined, rows quarantined already (the ones found that way) are left out.
 
 create temp table batch_staged (
   file_id bigint not null,
@@ -22,6 +26,9 @@ with kept as (
   from staging.raw_events_checked as c
   where c.file_id = any(:file_ids::bigint[])
     and c.event_hash % :shard_count::integer = :shard::integer
+    and c.line_number between :min_line::integer and :max_line::integer
+    and (not :skip_quarantined::boolean or not exists (
+      select 1 from staging.quarantine as q where q.file_id = c.file_id and q.line_number = c.line_number))
     and c.problem_reason is null
     and not exists (select 1 from staging.events as s where s.event_id = c.event_id)
   order by c.event_id, c.file_id, c.line_number
@@ -53,22 +60,22 @@ analyze batch_staged;
 -- 2. The rest of the batch: rows with a problem go to quarantine, valid ones are duplicates of the
 -- staged copy. Checked again, but only the few rows left over.
 create temp table batch_leftovers on commit drop as
-select c.file_id, c.line_number, c.event_id, c.problem_reason, c.problem_detail, c.payload
+select c.file_id, c.line_number, c.event_id, c.problem_reason, c.problem_detail, c.payload, c.line
 from staging.raw_events_checked as c
 where c.file_id = any(:file_ids::bigint[])
   and c.event_hash % :shard_count::integer = :shard::integer
+  and c.line_number between :min_line::integer and :max_line::integer
+  and (not :skip_quarantined::boolean or not exists (
+    select 1 from staging.quarantine as q where q.file_id = c.file_id and q.line_number = c.line_number))
   and not exists (
     select 1 from batch_staged as b where b.file_id = c.file_id and b.line_number = c.line_number
   );
 
+-- A line loading could not store has no payload, only its text (raw_line).
 insert into staging.quarantine (file_id, line_number, reason, detail, payload, raw_line)
-select file_id, line_number, problem_reason, problem_detail, payload, null
+select file_id, line_number, problem_reason, problem_detail, payload, line
 from batch_leftovers
-where problem_reason is not null
-union all
-select file_id, line_number, 'invalid_json', error, null, line
-from raw.invalid_lines
-where file_id = any(:file_ids::bigint[]) and :shard::integer = 0;
+where problem_reason is not null;
 
 insert into staging.duplicates (file_id, line_number, event_id, kept_file_id, kept_line_number)
 select l.file_id, l.line_number, l.event_id, s.file_id, s.line_number

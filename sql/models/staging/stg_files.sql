@@ -38,8 +38,10 @@ outcomes as (
   left join duplicated as d on d.file_id = f.file_id
 ),
 
+-- The run that finishes a batch owns its files for the quality gate, even if another run began it.
 closed as (
-  update ops.staging_batches set finished_at = now() where batch_id = :batch_id::bigint
+  update ops.staging_batches set finished_at = now(), run_id = coalesce(:run_id::text, run_id)
+  where batch_id = :batch_id::bigint
 )
 
 update raw.files as files

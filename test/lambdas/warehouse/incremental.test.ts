@@ -2,7 +2,7 @@ import { refreshAnalyticsView, ANALYTICS_VIEWS } from '../../../lambdas/warehous
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
 import { QualityGateError } from '../../../lambdas/warehouse/quality';
 import { finishRun, RunInProgressError, startRun } from '../../../lambdas/warehouse/runs';
-import { buildCoreModel, CORE_MODELS } from '../../../lambdas/warehouse/transform';
+import { buildCoreModel, CORE_MODELS } from '../../../lambdas/warehouse/core';
 import { cohortFiles } from '../../support/cohort-fixture';
 import {
   CORE_AND_ANALYTICS_TABLES,
@@ -133,6 +133,6 @@ test('a run that died without recording its end stops blocking new runs once it 
   const next = await runWarehouse(oneRun.pool, { asOf: AS_OF });
   expect(next.asOf).toBe(AS_OF);
   const died = await oneRun.pool.query(`select status, error from ops.runs where run_id = 'run-died'`);
-  expect(died.rows[0].status).toBe('failed');
+  expect(died.rows[0].status).toBe('abandoned');
   expect(died.rows[0].error).toMatch(/^abandoned: still running after 180 minutes/);
 });

@@ -1,6 +1,6 @@
 import { createPool } from '../../../lambdas/warehouse/db';
 import { ingestFile } from '../../../lambdas/warehouse/ingest';
-import { stageLoadedFiles } from '../../../lambdas/warehouse/transform';
+import { stageLoadedFiles } from '../../../lambdas/warehouse/staging';
 import { cohortFiles } from '../../support/cohort-fixture';
 import { createTestDatabase, snapshotTables, type TestDatabase } from '../../support/database';
 import { eventLine, ndjsonSource } from '../../support/events';

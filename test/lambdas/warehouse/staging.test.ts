@@ -1,6 +1,6 @@
 import { ingestFile } from '../../../lambdas/warehouse/ingest';
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
-import { stageLoadedFiles } from '../../../lambdas/warehouse/transform';
+import { stageLoadedFiles } from '../../../lambdas/warehouse/staging';
 import {
   createTestDatabase,
   snapshotTables,
@@ -178,7 +178,7 @@ test('every raw line is accounted for, the quality gate passes, and staging agai
   const reconcile = summary.quality.find((check) => check.name === 'reconcile_raw_to_staging');
   expect(reconcile).toMatchObject({ passed: true });
   const { rows } = await db.pool.query(`select
-      (select count(*) from raw.events) + (select count(*) from raw.invalid_lines) as raw_lines,
+      (select count(*) from raw.events) as raw_lines,
       (select count(*) from staging.events) + (select count(*) from staging.quarantine) + (select count(*) from staging.duplicates) as accounted`);
   expect(rows[0].raw_lines).toBe(rows[0].accounted);
   const facts = await db.pool.query(

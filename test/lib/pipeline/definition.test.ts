@@ -7,6 +7,8 @@ interface State {
   Catch?: { ErrorEquals: string[]; Next: string }[];
   TimeoutSeconds?: number;
   Next?: string;
+  Default?: string;
+  Choices?: { Variable: string; BooleanEquals?: boolean; Next: string }[];
   Branches?: { States: Record<string, State> }[];
   ItemProcessor?: { States: Record<string, State> };
 }
@@ -24,7 +26,7 @@ const collect = (states: Record<string, State>) => {
 collect(top);
 
 test('every Task, nested ones included, retries transient errors with capped back-off and has a timeout', () => {
-  expect(allTasks).toHaveLength(23);
+  expect(allTasks).toHaveLength(24);
   for (const [name, state] of allTasks) {
     const retry = state.Retry?.find((r) => r.ErrorEquals.includes('TransientDatabaseError'));
     expect({
@@ -39,8 +41,10 @@ test('every Task, nested ones included, retries transient errors with capped bac
 });
 
 test('after the run starts, every top-level step catches everything into Record failure, which ends in Run failed', () => {
+  // A Choice runs no code and cannot fail.
   const started = Object.entries(top).filter(
-    ([name]) => !['Start run', 'Record failure', 'Run failed'].includes(name),
+    ([name, state]) =>
+      !['Start run', 'Record failure', 'Run failed'].includes(name) && state.Type !== 'Choice',
   );
   expect(started.length).toBeGreaterThan(8);
   for (const [name, state] of started) {
@@ -57,15 +61,20 @@ test('after the run starts, every top-level step catches everything into Record 
   expect(top['Record failure']?.Next).toBe('Run failed');
 });
 
-test('the run goes through the steps in order', () => {
+test('the run goes through the steps in order, staging batch after batch, and publishes last', () => {
   const order: string[] = [];
-  for (let name: string | undefined = definition.StartAt; name && top[name]; name = top[name]?.Next)
+  for (
+    let name: string | undefined = definition.StartAt;
+    name && top[name];
+    name = top[name]?.Next ?? top[name]?.Default
+  )
     order.push(name);
   expect(order).toEqual([
     'Start run',
     'List new files',
     'Load files',
     'Stage events',
+    'More to stage?',
     'Build facts',
     'Build daily aggregates',
     'Build dimensions',
@@ -73,6 +82,19 @@ test('the run goes through the steps in order', () => {
     'Set as-of date',
     'Refresh analytics',
     'Check analytics quality',
+    'Publish analytics',
     'Finish run',
   ]);
+  expect(top['More to stage?']?.Choices).toEqual([
+    { Variable: '$.staging.moreToStage', BooleanEquals: true, Next: 'Stage events' },
+  ]);
+});
+
+test('a file that fails to load after its retries is caught inside the Map: the other files and the run go on', () => {
+  const map = top['Load files'] as State;
+  const load = map.ItemProcessor?.States['Load file'];
+  expect(load?.Catch).toEqual([
+    expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'Load failed' }),
+  ]);
+  expect(map.ItemProcessor?.States['Load failed']?.Type).toBe('Pass');
 });

@@ -1,0 +1,16 @@
+import { DEFAULT_MIN_EVENT_TIMESTAMP } from '../warehouse/limits';
+
+/**
+ * The earliest event time staging accepts (MIN_EVENT_TIMESTAMP, an ISO-8601 instant with a zone, or
+ * a date meaning its UTC midnight); events before it are quarantined as timestamp_too_old.
+ */
+export function minEventTimestamp(): string {
+  const value = process.env.MIN_EVENT_TIMESTAMP;
+  if (value === undefined || value === '') return DEFAULT_MIN_EVENT_TIMESTAMP;
+  const instant = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(instant) || Number.isNaN(Date.parse(instant)))
+    throw new Error(
+      `MIN_EVENT_TIMESTAMP must be a date (2020-01-01) or an instant with a zone (2020-01-01T00:00:00Z), got ${JSON.stringify(value)}`,
+    );
+  return instant;
+}

@@ -1,0 +1,48 @@
+import type { PoolClient } from './db';
+
+/** Bulk statements sort and hash millions of rows; the server default (4 MB) would spill them to disk. One bulk statement runs at a time per step. */
+export async function prepareBulkTransaction(client: PoolClient, lockName: string): Promise<void> {
+  await client.query(`select pg_advisory_xact_lock(hashtext($1))`, [`saas-pipeline:${lockName}`]);
+  await client.query(`set local work_mem = '512MB'`);
+}
+
+/**
+ * The next step queries what this one wrote within milliseconds, long before autovacuum analyzes it;
+ * with statistics from an emptier table the planner picks nested loops over thousands of rows. So a
+ * table that grew by a tenth or more is analyzed at once (a sample: about 0.1 s on millions of rows),
+ * through ops.analyze_table: only a table's owner may analyze it, and the pipeline's roles own nothing.
+ */
+export async function analyzeIfMuchChanged(
+  client: PoolClient,
+  table: string,
+  rowsWritten: number,
+): Promise<void> {
+  if (rowsWritten === 0) return;
+  // Two concurrent ANALYZEs of one table fail ("tuple concurrently updated"): parallel shards take turns.
+  await client.query(`select pg_advisory_xact_lock(hashtext($1))`, [`saas-pipeline:analyze:${table}`]);
+  const { rows } = await client.query<{ estimate: number }>(
+    `select reltuples::float8 as estimate from pg_class where oid = $1::regclass`,
+    [table],
+  );
+  const estimate = rows[0]?.estimate ?? -1;
+  if (estimate < 0 || rowsWritten >= 0.1 * estimate)
+    await client.query(`select ops.analyze_table($1::regclass)`, [table]);
+}
+
+/** Like Promise.all, but a failure is reported only once every task has stopped: nothing runs on behind the error. */
+export async function allSettledOrThrow<T>(tasks: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(tasks);
+  const failed = settled.find((outcome) => outcome.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((outcome) => (outcome as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * SQLSTATE classes a row's values can cause: data exceptions (22), integrity violations (23) and
+ * program limits such as an index entry too large (54). A retry never fixes them; leaving the row
+ * out does.
+ */
+export function isRowDataError(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
+}

@@ -1,0 +1,200 @@
+import { analyzeIfMuchChanged, isRowDataError, prepareBulkTransaction } from './bulk';
+import { type Pool, type PoolClient, type Queryable, withTransaction } from './db';
+import { runSqlFile } from './sql-files';
+
+/**
+ * The core layer in build order. Models in one group read nothing written by each other, so the state
+ * machine runs each group in parallel. Facts come first: they need only staging, and dim_users takes a
+ * user's first activity from the daily facts when no sign-up event exists.
+ */
+export const CORE_MODEL_GROUPS = [
+  ['fact_events'],
+  // Both aggregate fact_events for the pending dates.
+  ['fact_daily_user_activity', 'fact_daily_user_features'],
+  ['dim_date', 'dim_features', 'dim_users', 'dim_documents'],
+] as const;
+
+export type CoreModel = (typeof CORE_MODEL_GROUPS)[number][number];
+export const CORE_MODELS: readonly CoreModel[] = CORE_MODEL_GROUPS.flat();
+
+/**
+ * Models rebuilt date by date with nothing shared between dates, so a run may split the pending
+ * dates into shards built in parallel. The others rebuild rows keyed by user or document, which the
+ * dates of two shards would share.
+ */
+export const DATE_SHARDED_MODELS: readonly CoreModel[] = [
+  'fact_events',
+  'fact_daily_user_activity',
+  'fact_daily_user_features',
+];
+
+export interface ModelResult {
+  readonly model: CoreModel;
+  readonly dates: number;
+  /** Rows written by the model's last statement. */
+  readonly rows: number;
+  /** Staged events that made the model fail, moved to the quarantine as rejected_by_database. */
+  readonly rejectedByDatabase?: number;
+}
+
+export interface ModelShard {
+  readonly shard: number;
+  readonly shardCount: number;
+}
+
+export async function readPendingDates(db: Queryable): Promise<string[]> {
+  const result = await db.query<{ event_date: string }>(
+    'select event_date from ops.pending_dates order by event_date',
+  );
+  return result.rows.map((row) => row.event_date);
+}
+
+/**
+ * Rebuilds one core model for the pending dates (or one shard of them), in one transaction: the
+ * model's old rows or its new ones, never half. Should a staged event's values still make the model
+ * fail, the events that do are found and quarantined, and the model is built without them.
+ */
+export async function buildCoreModel(
+  pool: Pool,
+  model: CoreModel,
+  part: ModelShard = { shard: 0, shardCount: 1 },
+): Promise<ModelResult> {
+  if (!CORE_MODELS.includes(model)) throw new Error(`Unknown core model: ${String(model)}`);
+  if (part.shardCount > 1 && !DATE_SHARDED_MODELS.includes(model))
+    throw new Error(`${model} cannot be built in shards`);
+  return withTransaction(pool, async (client) => {
+    await prepareBulkTransaction(client, `model:${model}:${part.shard}/${part.shardCount}`);
+    const dates = (await readPendingDates(client)).filter((_, i) => i % part.shardCount === part.shard);
+    if (dates.length === 0) return { model, dates: 0, rows: 0 };
+    const build = () => runSqlFile(client, `models/core/${model}.sql`, { dates });
+    let rejectedByDatabase = 0;
+    await client.query('savepoint model_build');
+    let results;
+    try {
+      results = await build();
+    } catch (error) {
+      await client.query('rollback to savepoint model_build');
+      if (!isRowDataError(error)) throw error;
+      rejectedByDatabase = await isolateFailingEvents(client, model, dates);
+      if (rejectedByDatabase === 0) throw error;
+      results = await build();
+    }
+    const rows = results.at(-1)?.rowCount ?? 0;
+    await analyzeIfMuchChanged(client, `core.${model}`, rows);
+    return { model, dates: dates.length, rows, ...(rejectedByDatabase > 0 ? { rejectedByDatabase } : {}) };
+  });
+}
+
+/** Past these, a failing model is a bug to fix rather than a few bad events to set aside. */
+const ISOLATION_LIMITS = { events: 100, probes: 2000 };
+
+/**
+ * Finds the staged events whose values make a core model fail, by halving: first the dates (the
+ * model takes them as its input), then the events of a failing date, keeping only a part of them in
+ * a savepoint that is always rolled back. Each one found leaves staging for the quarantine, in this
+ * transaction; its date is marked pending again so that every model is rebuilt without it. A date
+ * that fails even with none of its own events (a dimension reading other dates) is left alone.
+ */
+async function isolateFailingEvents(client: PoolClient, model: CoreModel, dates: string[]): Promise<number> {
+  let probes = 0;
+  let found = 0;
+  const probe = async (probeDates: string[], keepOnly?: { date: string; low: number; high: number }) => {
+    if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.events) return null;
+    await client.query('savepoint probe');
+    try {
+      if (keepOnly) {
+        await client.query(
+          `delete from staging.events as e
+           where e.event_date = $1 and not exists (
+             select 1 from core_isolation_events as k
+             where k.event_id = e.event_id and k.position between $2 and $3)`,
+          [keepOnly.date, keepOnly.low, keepOnly.high],
+        );
+      }
+      await runSqlFile(client, `models/core/${model}.sql`, { dates: probeDates });
+      return null;
+    } catch (error) {
+      if (!isRowDataError(error)) throw error;
+      return error as Error;
+    } finally {
+      await client.query('rollback to savepoint probe');
+      await client.query('release savepoint probe');
+    }
+  };
+  const inEvents = async (date: string, low: number, high: number): Promise<void> => {
+    const error = await probe([date], { date, low, high });
+    if (error === null) return;
+    if (low === high) {
+      await quarantineStagedEvent(client, date, low, error);
+      found++;
+      return;
+    }
+    const middle = Math.floor((low + high) / 2);
+    await inEvents(date, low, middle);
+    await inEvents(date, middle + 1, high);
+  };
+  const inDates = async (part: string[]): Promise<void> => {
+    if ((await probe(part)) === null) return;
+    if (part.length > 1) {
+      const middle = Math.ceil(part.length / 2);
+      await inDates(part.slice(0, middle));
+      await inDates(part.slice(middle));
+      return;
+    }
+    const [date] = part as [string];
+    await client.query(`create temp table if not exists core_isolation_events (
+      position integer primary key, event_id text collate "C" not null) on commit drop`);
+    await client.query('truncate core_isolation_events');
+    // A failure that does not need this date's events is not theirs to answer for.
+    if ((await probe([date], { date, low: 1, high: 0 })) !== null) return;
+    const { rows } = await client.query<{ n: number }>(
+      `with numbered as (
+         insert into core_isolation_events (position, event_id)
+         select row_number() over (order by event_id), event_id from staging.events where event_date = $1
+         returning 1
+       ) select count(*)::integer as n from numbered`,
+      [date],
+    );
+    const count = rows[0]?.n ?? 0;
+    if (count > 0) await inEvents(date, 1, count);
+  };
+  await inDates(dates);
+  return found;
+}
+
+/** Moves one staged event to the quarantine, keeps the file's ledger counts exact, and marks its date again. */
+async function quarantineStagedEvent(
+  client: PoolClient,
+  date: string,
+  position: number,
+  error: Error,
+): Promise<void> {
+  const code = (error as { code?: string }).code ?? '';
+  await client.query(
+    `with picked as (
+       select e.event_id, e.file_id, e.line_number
+       from staging.events as e
+       inner join core_isolation_events as k on k.event_id = e.event_id
+       where k.position = $1
+     ),
+     removed as (
+       delete from staging.events as e using picked where e.event_id = picked.event_id
+       returning e.file_id, e.line_number, e.event_date
+     ),
+     quarantined as (
+       insert into staging.quarantine (file_id, line_number, reason, detail, payload, raw_line)
+       select removed.file_id, removed.line_number, 'rejected_by_database', left($2, 1000), r.payload, r.line
+       from removed
+       left join raw.events as r on r.file_id = removed.file_id and r.line_number = removed.line_number
+       returning file_id
+     ),
+     counted as (
+       update raw.files as f set staged_rows = f.staged_rows - 1, quarantined_rows = f.quarantined_rows + 1
+       from quarantined where f.file_id = quarantined.file_id
+     )
+     insert into ops.pending_dates (event_date)
+     select $3::date
+     on conflict (event_date) do update set marked_at = clock_timestamp()`,
+    [position, `${code}: ${error.message.replace(/^models\/core\/\w+\.sql: /, '')}`, date],
+  );
+}

@@ -1,0 +1,57 @@
+/**
+ * What one file and one line may hold. Past a file limit the file is rejected; past a line limit the
+ * line is quarantined with its reason. Every limit is documented in docs/metrics.md, section 2.3.
+ */
+export const LINE_LIMITS = {
+  /** A longer line (bytes, newline excluded) is quarantined as `line_too_long`: 1 MiB. */
+  maxLineBytes: 1024 * 1024,
+  /** Of a line too long, this much is kept to show what it was. */
+  keptPrefixBytes: 4096,
+  /** Deeper nesting of arrays and objects is quarantined as `too_deeply_nested`; events need 3. */
+  maxDepth: 64,
+  /** A longer number literal is quarantined as `number_out_of_range`. */
+  maxNumberChars: 64,
+  /**
+   * A number is quarantined as `number_out_of_range` unless it is zero or its magnitude lies within
+   * [1e-307, 1e308): what a double holds, so that every reader of the warehouse can hold it too.
+   */
+  maxDecimalExponent: 307,
+} as const;
+
+export interface FileLimits {
+  /** Bytes a file may inflate to; past it the file is rejected as `file_too_large`. */
+  readonly maxInflatedBytes: number;
+  /** Inflated bytes per compressed byte past which a file is rejected as `compression_ratio_too_high`. */
+  readonly maxCompressionRatio: number;
+  /** The ratio is judged once a file has inflated to this much, so small files are never judged. */
+  readonly ratioCheckAfterBytes: number;
+  /** A NUL byte within the first this many bytes marks a file that is not text: `not_text`. */
+  readonly binarySniffBytes: number;
+}
+
+/**
+ * NDJSON of events gzips about 5:1 (up to 15:1 for repetitive events); a gzip bomb reaches 1000:1.
+ * 4 GiB inflated is about 15 million events, more than a Lambda stages in one go.
+ */
+export const FILE_LIMITS: FileLimits = {
+  maxInflatedBytes: 4 * 1024 ** 3,
+  maxCompressionRatio: 100,
+  ratioCheckAfterBytes: 16 * 1024 ** 2,
+  binarySniffBytes: 4096,
+};
+
+/**
+ * Identifiers (event, user, session, document, feature, account) longer than this are quarantined as
+ * `identifier_too_long`: keys of up to 256 characters (1 KiB of UTF-8) always fit a btree index entry,
+ * even two to an index. Enforced in staging.raw_events_checked, which repeats the number.
+ */
+export const MAX_IDENTIFIER_CHARS = 256;
+
+/**
+ * Events before this instant are quarantined as `timestamp_too_old`: a clock reset to 1970 would
+ * otherwise stretch every daily series over fifty years. Set MIN_EVENT_TIMESTAMP to change it.
+ */
+export const DEFAULT_MIN_EVENT_TIMESTAMP = '2000-01-01T00:00:00Z';
+
+/** A load that failed for a passing reason (connection lost, throttling) in this many runs is rejected. */
+export const MAX_FAILED_LOAD_RUNS = 3;

@@ -1,0 +1,134 @@
+import { LINE_LIMITS } from './limits';
+
+/** Why a line gets no payload in raw.events: the quarantine reasons that loading decides. */
+export type LineReason =
+  'invalid_json' | 'invalid_encoding' | 'line_too_long' | 'too_deeply_nested' | 'number_out_of_range';
+
+export interface LineProblem {
+  readonly reason: LineReason;
+  readonly detail: string;
+}
+
+/** Why PostgreSQL's jsonb would refuse this line, or a limit it breaks; null when it may be loaded. */
+export function lineProblem(line: string): LineProblem | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    return { reason: 'invalid_json', detail: (error as Error).message };
+  }
+  // Before anything recursive walks the value: its depth is not known yet.
+  const structure = structureProblem(line);
+  if (structure !== null) return structure;
+  // Only escapes can smuggle in what jsonb refuses: NUL and unpaired surrogates.
+  if (line.includes('\\u') && hasJsonbIncompatibleString(value)) {
+    return {
+      reason: 'invalid_json',
+      detail: 'string holds \\u0000 or an unpaired UTF-16 surrogate, which PostgreSQL jsonb cannot store',
+    };
+  }
+  return null;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPENERS = new Set([0x5b, 0x7b]);
+const CLOSERS = new Set([0x5d, 0x7d]);
+const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
+
+/**
+ * Nesting depth and number literals of a line that is valid JSON, in one pass over its text that
+ * skips strings. jsonb refuses numbers past its numeric range and overflows its stack on deep
+ * nesting; JSON.parse takes both.
+ */
+export function structureProblem(line: string): LineProblem | null {
+  let depth = 0;
+  let i = 0;
+  while (i < line.length) {
+    const c = line.charCodeAt(i);
+    if (c === QUOTE) {
+      i = endOfString(line, i + 1);
+    } else if (OPENERS.has(c)) {
+      if (++depth > LINE_LIMITS.maxDepth)
+        return { reason: 'too_deeply_nested', detail: `nested deeper than ${LINE_LIMITS.maxDepth} levels` };
+      i++;
+    } else if (CLOSERS.has(c)) {
+      depth--;
+      i++;
+    } else if (c === 0x2d || isDigit(c)) {
+      const end = endOfNumber(line, i);
+      const problem = numberProblem(line.slice(i, end));
+      if (problem !== null) return problem;
+      i = end;
+    } else {
+      i++;
+    }
+  }
+  return null;
+}
+
+/** The index after the closing quote of the string whose contents start at `from`. */
+function endOfString(line: string, from: number): number {
+  let i = from;
+  for (;;) {
+    const quote = line.indexOf('"', i);
+    if (quote < 0) return line.length;
+    let backslashes = 0;
+    while (line.charCodeAt(quote - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 0) return quote + 1;
+    i = quote + 1;
+  }
+}
+
+function endOfNumber(line: string, from: number): number {
+  let i = from + 1;
+  while (i < line.length) {
+    const c = line.charCodeAt(i);
+    // digits, '.', 'e', 'E', '+', '-'
+    if (isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45 || c === 0x2b || c === 0x2d) i++;
+    else break;
+  }
+  return i;
+}
+
+/** A JSON number literal past LINE_LIMITS: too long, or a magnitude outside [1e-307, 1e308). */
+export function numberProblem(literal: string): LineProblem | null {
+  if (literal.length > LINE_LIMITS.maxNumberChars) {
+    return {
+      reason: 'number_out_of_range',
+      detail: `a number of ${literal.length} characters (at most ${LINE_LIMITS.maxNumberChars})`,
+    };
+  }
+  const match = /^-?(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (match === null) return null; // not reached for valid JSON
+  const [, whole = '', fraction = '', exponent] = match;
+  if (exponent === undefined && whole.length <= 15) return null;
+  const shift = exponent === undefined ? 0 : Number(exponent);
+  const firstWhole = whole.search(/[1-9]/);
+  const firstFraction = fraction.search(/[1-9]/);
+  if (firstWhole < 0 && firstFraction < 0) return null; // zero
+  // The power of ten of the leading digit: 123.4 -> 2, 0.05 -> -2.
+  const magnitude = firstWhole >= 0 ? whole.length - firstWhole - 1 + shift : -(firstFraction + 1) + shift;
+  if (Math.abs(magnitude) <= LINE_LIMITS.maxDecimalExponent) return null;
+  return {
+    reason: 'number_out_of_range',
+    detail: `${literal.slice(0, 40)} is outside what a double holds (1e-${LINE_LIMITS.maxDecimalExponent} to 1e${LINE_LIMITS.maxDecimalExponent + 1})`,
+  };
+}
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function unsupportedInJsonb(text: string): boolean {
+  return text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
+}
+
+function hasJsonbIncompatibleString(value: unknown): boolean {
+  if (typeof value === 'string') return unsupportedInJsonb(value);
+  if (Array.isArray(value)) return value.some(hasJsonbIncompatibleString);
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).some(
+      ([key, item]) => unsupportedInJsonb(key) || hasJsonbIncompatibleString(item),
+    );
+  }
+  return false;
+}
