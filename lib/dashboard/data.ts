@@ -2,6 +2,7 @@ import type { Queryable } from '../../lambdas/warehouse/db';
 import { runSqlFile, type SqlParams } from '../../lambdas/warehouse/sql-files';
 import {
   type FeatureUsage,
+  MAX_RANGE_MONTHS,
   type MonthRange,
   type Overview,
   type ReportData,
@@ -9,8 +10,8 @@ import {
   rangeKey,
 } from './types';
 
-// Everything here reads through the analytics_reader role: only core, analytics and the ops views
-// granted to it (sql/migrations/0010, 0012). The SQL is in sql/dashboard, one file per dataset.
+// Everything here reads through the analytics_reader role: only analytics and the ops views granted
+// to it (sql/migrations/0017). The SQL is in sql/dashboard, one file per dataset.
 
 type Row = Record<string, unknown>;
 
@@ -31,10 +32,12 @@ export interface OverviewOptions {
   readonly atRiskLimit?: number;
   /** @default 10 */
   readonly runLimit?: number;
+  /** @default 20 */
+  readonly rejectedLimit?: number;
 }
 
 export async function loadOverview(db: Queryable, options: OverviewOptions = {}): Promise<Overview> {
-  const [headline, activity, retention, categories, atRisk, runs, layers, quarantine, quality] =
+  const [headline, activity, retention, categories, atRisk, runs, layers, quarantine, rejected, quality] =
     await Promise.all([
       rows(db, 'headline'),
       rows(db, 'daily_active_users'),
@@ -44,6 +47,7 @@ export async function loadOverview(db: Queryable, options: OverviewOptions = {})
       rows(db, 'pipeline_runs', { limit: options.runLimit ?? 10 }),
       rows(db, 'pipeline_layers'),
       rows(db, 'pipeline_quarantine'),
+      rows(db, 'pipeline_rejected_files', { limit: options.rejectedLimit ?? 20 }),
       rows(db, 'pipeline_quality'),
     ]);
   const h = headline[0];
@@ -116,6 +120,12 @@ export async function loadOverview(db: Queryable, options: OverviewOptions = {})
         rows: num(r.row_count),
         files: num(r.file_count),
       })),
+      rejected: rejected.map((r) => ({
+        objectKey: text(r.object_key),
+        reason: text(r.reject_reason),
+        detail: textOrNull(r.detail),
+        rejectedAt: r.rejected_at === null ? null : iso(r.rejected_at),
+      })),
       quality: quality.map((r) => ({
         name: text(r.check_name),
         severity: text(r.severity),
@@ -166,9 +176,12 @@ export async function loadFeatureUsage(
   return byRange;
 }
 
-/** Every range the filter can pick: each pair of months, from <= to. */
+/**
+ * Every range the filter can pick: each pair of months, from <= to, spanning at most
+ * MAX_RANGE_MONTHS (the longest the server computes).
+ */
 export function allMonthRanges(months: readonly string[]): MonthRange[] {
-  return months.flatMap((from, i) => months.slice(i).map((to) => ({ from, to })));
+  return months.flatMap((from, i) => months.slice(i, i + MAX_RANGE_MONTHS).map((to) => ({ from, to })));
 }
 
 /** The overview and the feature use of every range, for a report that needs no server. */

@@ -1,14 +1,28 @@
 import { createPool, type Pool } from '../../lambdas/warehouse/db';
 
+/** Connections the dashboard reads through; the server admits as many requests at once. */
+export const READER_POOL_SIZE = 4;
+
+/** How long one statement of a served request may run; the server's pool is created with it. */
+export const API_STATEMENT_TIMEOUT_SECONDS = 10;
+
+export interface ReaderPoolOptions {
+  /**
+   * Longer than a served request may take: a report computes every month range in one statement.
+   * @default 30
+   */
+  readonly statementTimeoutSeconds?: number;
+}
+
 /**
  * A pool that reads as analytics_reader, in read-only transactions, whoever the URL logs in as:
- * the dashboard can then see core, analytics and the granted ops views, and change nothing.
+ * the dashboard can then see the analytics schema and the granted ops views, and change nothing.
  */
-export function createReaderPool(url: string): Pool {
-  return createPool(url, 4, {
+export function createReaderPool(url: string, options: ReaderPoolOptions = {}): Pool {
+  return createPool(url, READER_POOL_SIZE, {
     role: 'analytics_reader',
     default_transaction_read_only: 'on',
-    statement_timeout: '30s',
+    statement_timeout: `${options.statementTimeoutSeconds ?? 30}s`,
   });
 }
 

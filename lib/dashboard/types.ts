@@ -83,6 +83,15 @@ export interface QuarantineReason {
   readonly files: number;
 }
 
+/** A file the pipeline will not load again until it is replaced: which, why and when, never its content. */
+export interface RejectedFile {
+  readonly objectKey: string;
+  readonly reason: string;
+  /** The loader's message, at most 300 characters. */
+  readonly detail: string | null;
+  readonly rejectedAt: string | null;
+}
+
 export interface QualityCheck {
   readonly name: string;
   readonly severity: string;
@@ -107,6 +116,8 @@ export interface Overview {
     readonly runs: readonly PipelineRun[];
     readonly layers: readonly LayerCount[];
     readonly quarantine: readonly QuarantineReason[];
+    /** The latest few, newest first; the layer counts hold how many there are. */
+    readonly rejected: readonly RejectedFile[];
     readonly quality: readonly QualityCheck[];
   };
 }
@@ -116,6 +127,12 @@ export interface MonthRange {
   readonly from: string;
   readonly to: string;
 }
+
+/**
+ * The longest range the server computes, so that one request cannot hold a reader connection for
+ * long; the page's filter keeps its ranges inside it, and "All time" is the latest this many months.
+ */
+export const MAX_RANGE_MONTHS = 60;
 
 /** What a report file embeds: the overview and the feature use of every range the filter can pick. */
 export interface ReportData {
@@ -132,6 +149,15 @@ const MONTH = /^(\d{4})-(0[1-9]|1[0-2])$/;
 
 export function isMonth(value: string): boolean {
   return MONTH.test(value);
+}
+
+/** How many months a range spans, both ends included. */
+export function monthSpan(range: MonthRange): number {
+  const index = (month: string): number => {
+    const [year, m] = month.split('-').map(Number) as [number, number];
+    return year * 12 + m;
+  };
+  return index(range.to) - index(range.from) + 1;
 }
 
 /** The first and last day of a month range, as `YYYY-MM-DD`. */

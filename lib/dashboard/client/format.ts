@@ -27,3 +27,8 @@ export function monthLabel(month: string): string {
   const [year, m] = month.split('-');
   return `${MONTHS[Number(m) - 1] ?? m} ${year}`;
 }
+
+/** An ISO timestamp as `2024-03-15 06:00:00`, in UTC as the server sends it. */
+export function timestamp(iso: string): string {
+  return iso.replace('T', ' ').slice(0, 19);
+}

@@ -1,5 +1,12 @@
 /** The Executive Overview page: headline numbers, a month-range filter, five charts and their tables. */
-import type { FeatureUsage, MonthRange, Overview, RetentionCell } from '../types';
+import {
+  type FeatureUsage,
+  MAX_RANGE_MONTHS,
+  type MonthRange,
+  monthSpan,
+  type Overview,
+  type RetentionCell,
+} from '../types';
 import {
   activityOption,
   type Chart,
@@ -11,7 +18,7 @@ import {
   retentionOption,
 } from './charts';
 import { byId, type Column, element, renderTable } from './dom';
-import { count, decimal, monthLabel, percent, share } from './format';
+import { count, decimal, monthLabel, percent, share, timestamp } from './format';
 import { pickSource } from './source';
 
 interface Dashboard {
@@ -60,8 +67,10 @@ async function boot(): Promise<void> {
   }
 }
 
+/** The whole history, or its latest MAX_RANGE_MONTHS months when it is longer than the server computes. */
 function allTime(months: readonly string[]): MonthRange {
-  return { from: months[0] ?? '', to: months[months.length - 1] ?? '' };
+  const latest = months.slice(-MAX_RANGE_MONTHS);
+  return { from: latest[0] ?? '', to: latest[latest.length - 1] ?? '' };
 }
 
 function rangeFromHash(months: readonly string[]): MonthRange | undefined {
@@ -70,7 +79,7 @@ function rangeFromHash(months: readonly string[]): MonthRange | undefined {
   const to = params.get('to');
   if (from === null || to === null || !months.includes(from) || !months.includes(to) || from > to)
     return undefined;
-  return { from, to };
+  return monthSpan({ from, to }) <= MAX_RANGE_MONTHS ? { from, to } : undefined;
 }
 
 function setUpFilter(months: readonly string[]): void {
@@ -80,16 +89,24 @@ function setUpFilter(months: readonly string[]): void {
     select.replaceChildren(...months.map((m) => element('option', { value: m }, monthLabel(m))));
     select.disabled = false;
   }
-  // Moving one end past the other drags the other along, so the range is never empty.
+  // Moving one end past the other, or too far from it, drags the other along: the range is never
+  // empty, nor longer than the server computes. The lists hold every month, so indexes count months.
+  const longest = MAX_RANGE_MONTHS - 1;
   from.addEventListener('change', () => {
-    if (from.value > to.value) to.value = from.value;
+    const i = from.selectedIndex;
+    to.selectedIndex = Math.min(Math.max(to.selectedIndex, i), i + longest);
     void applyRange({ from: from.value, to: to.value });
   });
   to.addEventListener('change', () => {
-    if (to.value < from.value) from.value = to.value;
+    const i = to.selectedIndex;
+    from.selectedIndex = Math.max(Math.min(from.selectedIndex, i), i - longest);
     void applyRange({ from: from.value, to: to.value });
   });
   const all = byId<HTMLButtonElement>('range-all');
+  if (months.length > MAX_RANGE_MONTHS) {
+    all.textContent = `Latest ${MAX_RANGE_MONTHS} months`;
+    all.title = `A range spans at most ${MAX_RANGE_MONTHS} months`;
+  }
   all.disabled = false;
   all.addEventListener('click', () => void applyRange(allTime(months)));
 }
@@ -240,7 +257,7 @@ function renderChurn(overview: Overview): void {
 }
 
 function renderPipeline(overview: Overview): void {
-  const { runs, layers, quarantine, quality } = overview.pipeline;
+  const { runs, layers, quarantine, rejected, quality } = overview.pipeline;
   renderTable(
     byId('table-runs'),
     'Latest runs',
@@ -249,7 +266,7 @@ function renderPipeline(overview: Overview): void {
       { label: 'Status', value: (r) => r.status },
       { label: 'Trigger', value: (r) => r.trigger },
       { label: 'As of', value: (r) => r.asOfDate ?? '–' },
-      { label: 'Started (UTC)', value: (r) => r.startedAt.replace('T', ' ').slice(0, 19) },
+      { label: 'Started (UTC)', value: (r) => timestamp(r.startedAt) },
       { label: 'Seconds', value: (r) => r.durationSeconds?.toFixed(1) ?? '–', numeric: true },
       { label: 'Error', value: (r) => r.error ?? '' },
     ],
@@ -275,6 +292,17 @@ function renderPipeline(overview: Overview): void {
       { label: 'Files', value: (q) => count(q.files), numeric: true },
     ],
     quarantine,
+  );
+  renderTable(
+    byId('table-rejected'),
+    'Rejected files, newest first',
+    [
+      { label: 'File', value: (f) => f.objectKey },
+      { label: 'Reason', value: (f) => f.reason },
+      { label: 'Detail', value: (f) => f.detail ?? '' },
+      { label: 'Rejected (UTC)', value: (f) => (f.rejectedAt === null ? '–' : timestamp(f.rejectedAt)) },
+    ],
+    rejected,
   );
   renderTable(
     byId('table-quality'),

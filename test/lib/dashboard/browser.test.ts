@@ -1,13 +1,17 @@
 // The functions passed to page.evaluate run in the browser and use its DOM.
 /// <reference lib="dom" />
 /// <reference lib="dom.iterable" />
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { clientBundle } from '../../../lib/dashboard/bundle';
+import { allMonthRanges } from '../../../lib/dashboard/data';
+import { renderPage } from '../../../lib/dashboard/page';
 import { createReaderPool } from '../../../lib/dashboard/reader';
 import { writeReport } from '../../../lib/dashboard/report';
 import { type DashboardServer, startDashboardServer } from '../../../lib/dashboard/server';
+import { type Overview, rangeKey } from '../../../lib/dashboard/types';
 import type { Pool } from '../../../lambdas/warehouse/db';
 import { launchChromium } from '../../support/browser';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
@@ -28,6 +32,12 @@ let reportUrl: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   await loadDashboardFixture(db.pool);
+  // A file the loader rejected, for the pipeline-health table; the detail is data, so it must stay text.
+  await db.pool.query(
+    `insert into raw.files (bucket, object_key, etag, status, reject_reason, error, rejected_at)
+     values ('landing', 'events/dt=2024-03-14/part-0009.ndjson.gz', 'e1', 'rejected', 'truncated_gzip',
+             '<b>unexpected end of file</b>', '2024-03-15T06:00:00Z')`,
+  );
   reader = createReaderPool(db.url);
   server = await startDashboardServer({ db: reader, port: 0 });
   folder = await mkdtemp(path.join(tmpdir(), 'dashboard-'));
@@ -233,6 +243,15 @@ describe.each([
       '1',
       '1',
     ]);
+    expect(await page.locator('#table-rejected td').allTextContents()).toEqual([
+      'events/dt=2024-03-14/part-0009.ndjson.gz',
+      'truncated_gzip',
+      '<b>unexpected end of file</b>',
+      '2024-03-15 06:00:00',
+    ]);
+    expect(await page.locator('#table-layers tr', { hasText: 'raw.files (rejected)' }).textContent()).toMatch(
+      /rejected\)1$/,
+    );
     expect(await page.locator('#table-at-risk tbody tr').count()).toBe(1);
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}-laptop.png`), fullPage: true });
     expect(problems).toEqual([]);
@@ -254,6 +273,64 @@ describe.each([
   });
 
   test('is legible at phone width', () => expectLegibleOnPhone(url(), name));
+});
+
+test('behind a token, the browser logs in once and its fetches carry the token', async () => {
+  const token = 'browser-test-token-0123456789';
+  const locked = await startDashboardServer({ db: reader, port: 0, token });
+  try {
+    // What a person does at the browser's prompt: any user name, the token as the password.
+    const context = await browser.newContext({ httpCredentials: { username: 'me', password: token } });
+    const page = await context.newPage();
+    await page.goto(locked.url);
+    await ready(page);
+    expect((await drawn(page)).kpis.users).toBe('4');
+    await context.close();
+  } finally {
+    await locked.close();
+  }
+});
+
+test('over a history longer than 60 months, "All time" and the filter keep to 60', async () => {
+  // The filter's own logic, on figures made up for it: a report file of 61 months with no activity.
+  const months = Array.from(
+    { length: 61 },
+    (_, i) => `${2020 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`,
+  );
+  const overview: Overview = {
+    headline: {
+      asOfDate: '2025-01-31',
+      users: 0,
+      activeUsers: 0,
+      weeklyActiveUsers: 0,
+      monthlyActiveUsers: 0,
+      stickiness: 0,
+      month1RetentionRate: null,
+      atRiskUsers: 0,
+    },
+    months,
+    activity: [],
+    retention: [],
+    churn: { categories: [], atRiskPaying: [] },
+    pipeline: { runs: [], layers: [], quarantine: [], rejected: [], quality: [] },
+  };
+  const file = path.join(folder, 'long.html');
+  const featureUsage = Object.fromEntries(allMonthRanges(months).map((range) => [rangeKey(range), []]));
+  await writeFile(
+    file,
+    renderPage({ script: { inline: await clientBundle() }, data: { overview, featureUsage } }),
+  );
+  const { page, problems } = await open(`file://${file}`);
+  expect(await page.evaluate(() => document.body.dataset.range)).toBe('2020-02..2025-01');
+  expect(await page.textContent('#range-all')).toBe('Latest 60 months');
+  // Moving "From" to the first month drags "To" back to 60 months after it.
+  await page.selectOption('#range-from', '2020-01');
+  await ready(page, '2020-01..2024-12');
+  await page.click('#range-all');
+  await ready(page, '2020-02..2025-01');
+  expect(await page.textContent('#table-rejected')).toBe('Rejected files, newest first: none.');
+  expect(problems).toEqual([]);
+  await page.close();
 });
 
 test('the report needs nothing but its own file', async () => {

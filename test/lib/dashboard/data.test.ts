@@ -1,6 +1,6 @@
 import { allMonthRanges, loadFeatureUsage, loadOverview, loadReportData } from '../../../lib/dashboard/data';
 import { createReaderPool } from '../../../lib/dashboard/reader';
-import { rangeDates } from '../../../lib/dashboard/types';
+import { monthSpan, rangeDates } from '../../../lib/dashboard/types';
 import type { Pool } from '../../../lambdas/warehouse/db';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { loadDashboardFixture } from '../../support/dashboard-fixture';
@@ -76,6 +76,46 @@ test('pipeline health: runs, rows per layer from the ledger, quarantine by reaso
   ]);
   expect(pipeline.quality.length).toBeGreaterThan(5);
   expect(pipeline.quality.every((q) => q.passed || q.severity === 'warn')).toBe(true);
+  expect(layer('raw.files (rejected)')).toBe(0);
+  expect(pipeline.rejected).toEqual([]);
+});
+
+test('rejected files: which, why and when, newest first, through the reader, never their content', async () => {
+  // As the loader records them (lambdas/warehouse/ingest): the file's ledger row, with no raw.events.
+  const insert = (key: string, reason: string, error: string, at: string) =>
+    db.pool.query(
+      `insert into raw.files (bucket, object_key, etag, size_bytes, status, reject_reason, error, rejected_at)
+       values ('landing', $1, 'etag-' || $1, 2048, 'rejected', $2, $3, $4)`,
+      [key, reason, error, at],
+    );
+  const long = `unexpected end of file: ${'x'.repeat(400)}`;
+  await insert(
+    'events/dt=2024-03-13/part-0007.ndjson.gz',
+    'corrupt_gzip',
+    'incorrect header check',
+    '2024-03-14T06:00:00Z',
+  );
+  await insert('events/dt=2024-03-14/part-0009.ndjson.gz', 'truncated_gzip', long, '2024-03-15T06:00:00Z');
+  const { pipeline } = await loadOverview(reader);
+  expect(pipeline.rejected).toEqual([
+    {
+      objectKey: 'events/dt=2024-03-14/part-0009.ndjson.gz',
+      reason: 'truncated_gzip',
+      // The view keeps the first 300 characters of the loader's message.
+      detail: long.slice(0, 300),
+      rejectedAt: '2024-03-15T06:00:00.000Z',
+    },
+    {
+      objectKey: 'events/dt=2024-03-13/part-0007.ndjson.gz',
+      reason: 'corrupt_gzip',
+      detail: 'incorrect header check',
+      rejectedAt: '2024-03-14T06:00:00.000Z',
+    },
+  ]);
+  expect(pipeline.layers.find((l) => l.table === 'raw.files (rejected)')?.rows).toBe(2);
+  // Only the view: the reader cannot read the ledger itself, nor any line of a file.
+  await expect(reader.query('select * from raw.files')).rejects.toThrow(/permission denied/);
+  expect((await loadOverview(reader, { rejectedLimit: 1 })).pipeline.rejected).toHaveLength(1);
 });
 
 test('feature use inside a range, with the funnel counted inside it', async () => {
@@ -118,6 +158,15 @@ test('over all of history the range figures are the analytics view', async () =>
 
 test('a report holds every month range the filter can pick', async () => {
   expect(allMonthRanges(['2024-01', '2024-02', '2024-03'])).toHaveLength(6);
+  // Over 61 months, every pair but the first and last month: that range would span 61.
+  const months = Array.from(
+    { length: 61 },
+    (_, i) => `${2020 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`,
+  );
+  const ranges = allMonthRanges(months);
+  expect(ranges).toHaveLength((61 * 62) / 2 - 1);
+  expect(Math.max(...ranges.map(monthSpan))).toBe(60);
+  expect(ranges).not.toContainEqual({ from: '2020-01', to: '2025-01' });
   const report = await loadReportData(reader);
   expect(Object.keys(report.featureUsage).sort()).toEqual([
     '2024-01..2024-01',
@@ -133,6 +182,8 @@ test('a report holds every month range the filter can pick', async () => {
 test('month ranges end on the last day of their last month', () => {
   expect(rangeDates({ from: '2024-01', to: '2024-02' })).toEqual({ start: '2024-01-01', end: '2024-02-29' });
   expect(rangeDates({ from: '2023-12', to: '2023-12' })).toEqual({ start: '2023-12-01', end: '2023-12-31' });
+  expect(monthSpan({ from: '2023-12', to: '2023-12' })).toBe(1);
+  expect(monthSpan({ from: '2020-01', to: '2024-12' })).toBe(60);
 });
 
 test('the reader can read analytics but not raw or staging, and can change nothing', async () => {
