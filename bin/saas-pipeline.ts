@@ -3,6 +3,7 @@
 import { runGenerateCommand } from '../generator/cli';
 import { reportCommand, serveCommand } from '../lib/cli/dashboard';
 import { demoCommand } from '../lib/cli/demo';
+import { filesCommand } from '../lib/cli/files';
 import { EXIT, type Writer } from '../lib/cli/output';
 import { resetCommand } from '../lib/cli/reset';
 import { metabaseCommand } from '../lib/cli/metabase';
@@ -24,7 +25,8 @@ Commands:
   generate    write synthetic events to a folder or an S3 bucket
   upload      put event files from a folder into the landing bucket
   run         execute the state machine: load new files, rebuild what they touched
-  status      recent runs, step timings, file ledger, quarantine and quality results
+  status      recent runs, step timings, file ledger, rejected files, quarantine and quality
+  files       the file ledger; "files retry KEY" lets a rejected file be tried again
   serve       serve the Executive Overview dashboard on http://127.0.0.1:8080/
   report      write the dashboard as one self-contained HTML file that opens offline
   metabase    create the same Executive Overview dashboard in a running Metabase
@@ -54,6 +56,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: (argv) => runCommand(argv, write),
   upload: (argv) => uploadCommand(argv, write),
   status: (argv) => statusCommand(argv, write),
+  files: (argv) => filesCommand(argv, write),
   serve: (argv) => serveCommand(argv, write),
   report: (argv) => reportCommand(argv, write),
   metabase: (argv) => metabaseCommand(argv, write),

@@ -1,4 +1,5 @@
 import { DEFAULT_MIN_EVENT_TIMESTAMP } from '../warehouse/limits';
+import { STAGING_BATCH_LIMITS } from '../warehouse/staging';
 
 /**
  * The earliest event time staging accepts (MIN_EVENT_TIMESTAMP, an ISO-8601 instant with a zone, or
@@ -13,4 +14,23 @@ export function minEventTimestamp(): string {
       `MIN_EVENT_TIMESTAMP must be a date (2020-01-01) or an instant with a zone (2020-01-01T00:00:00Z), got ${JSON.stringify(value)}`,
     );
   return instant;
+}
+
+/**
+ * How much one staging batch takes (STAGING_BATCH_MAX_LINES, STAGING_BATCH_MAX_BYTES): less for a
+ * smaller database server, so that each call stays well inside the function's timeout.
+ */
+export function stagingBatchLimits(): { lines: number; inflatedBytes: number } {
+  const read = (name: string, fallback: number): number => {
+    const value = process.env[name];
+    if (value === undefined || value === '') return fallback;
+    const number = Number(value);
+    if (!Number.isSafeInteger(number) || number < 1)
+      throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
+    return number;
+  };
+  return {
+    lines: read('STAGING_BATCH_MAX_LINES', STAGING_BATCH_LIMITS.lines),
+    inflatedBytes: read('STAGING_BATCH_MAX_BYTES', STAGING_BATCH_LIMITS.inflatedBytes),
+  };
 }

@@ -1,7 +1,7 @@
 import { snapshotPendingDates } from '../warehouse/runs';
 import { stageLoadedFiles, type StageResult } from '../warehouse/staging';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
-import { minEventTimestamp } from './settings';
+import { minEventTimestamp, stagingBatchLimits } from './settings';
 import { expectString, runStep } from './step';
 
 /** A run stages at most this many batches; files still waiting are the next run's. */
@@ -34,7 +34,11 @@ export function createStageEventsHandler(deps: HandlerDependencies) {
       runId,
       batch === 1 ? 'stage_events' : `stage_events #${batch}`,
       async () => {
-        const staging = await stageLoadedFiles(pool, { runId, minEventTimestamp: minEventTimestamp() });
+        const staging = await stageLoadedFiles(pool, {
+          runId,
+          minEventTimestamp: minEventTimestamp(),
+          batchLimits: stagingBatchLimits(),
+        });
         const pending = await snapshotPendingDates(pool);
         return {
           ...staging,

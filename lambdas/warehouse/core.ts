@@ -77,6 +77,7 @@ export async function buildCoreModel(
       if (!isRowDataError(error)) throw error;
       rejectedByDatabase = await isolateFailingEvents(client, model, dates);
       if (rejectedByDatabase === 0) throw error;
+      await assertFewRejected(client, dates, rejectedByDatabase, error);
       results = await build();
     }
     const rows = results.at(-1)?.rowCount ?? 0;
@@ -85,8 +86,30 @@ export async function buildCoreModel(
   });
 }
 
-/** Past these, a failing model is a bug to fix rather than a few bad events to set aside. */
-const ISOLATION_LIMITS = { events: 100, probes: 2000 };
+/**
+ * Past these, a failing model is a bug to fix rather than a few bad events to set aside: more than
+ * 100 events, or more than half of the dates' events, and the model fails with nothing quarantined.
+ */
+const ISOLATION_LIMITS = { events: 100, probes: 2000, share: 0.5 };
+
+async function assertFewRejected(
+  client: PoolClient,
+  dates: string[],
+  rejected: number,
+  failure: unknown,
+): Promise<void> {
+  const { rows } = await client.query<{ n: number }>(
+    'select count(*)::integer as n from staging.events where event_date = any($1::date[])',
+    [dates],
+  );
+  const total = (rows[0]?.n ?? 0) + rejected;
+  if (rejected >= ISOLATION_LIMITS.events || rejected > ISOLATION_LIMITS.share * total) {
+    throw new Error(
+      `${rejected} of ${total} events fail on their own, too many to be bad events; nothing was quarantined. The first failure: ${(failure as Error).message}`,
+      { cause: failure },
+    );
+  }
+}
 
 /**
  * Finds the staged events whose values make a core model fail, by halving: first the dates (the

@@ -12,8 +12,9 @@ export const LINE_LIMITS = {
   /** A longer number literal is quarantined as `number_out_of_range`. */
   maxNumberChars: 64,
   /**
-   * A number is quarantined as `number_out_of_range` unless it is zero or its magnitude lies within
-   * [1e-307, 1e308): what a double holds, so that every reader of the warehouse can hold it too.
+   * A number is quarantined as `number_out_of_range` unless its magnitude lies within [1e-307, 1e308)
+   * (a zero: unless its written exponent lies within ±307): what a double holds, so that every reader
+   * of the warehouse can hold it too, and far inside what jsonb holds.
    */
   maxDecimalExponent: 307,
 } as const;

@@ -106,9 +106,14 @@ export function numberProblem(literal: string): LineProblem | null {
   const shift = exponent === undefined ? 0 : Number(exponent);
   const firstWhole = whole.search(/[1-9]/);
   const firstFraction = fraction.search(/[1-9]/);
-  if (firstWhole < 0 && firstFraction < 0) return null; // zero
-  // The power of ten of the leading digit: 123.4 -> 2, 0.05 -> -2.
-  const magnitude = firstWhole >= 0 ? whole.length - firstWhole - 1 + shift : -(firstFraction + 1) + shift;
+  // The power of ten of the leading digit: 123.4 -> 2, 0.05 -> -2. Zero has none, but jsonb still
+  // refuses a zero with a vast exponent (0e-999999), so its written exponent counts instead.
+  const magnitude =
+    firstWhole >= 0
+      ? whole.length - firstWhole - 1 + shift
+      : firstFraction >= 0
+        ? -(firstFraction + 1) + shift
+        : shift;
   if (Math.abs(magnitude) <= LINE_LIMITS.maxDecimalExponent) return null;
   return {
     reason: 'number_out_of_range',

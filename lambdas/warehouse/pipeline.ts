@@ -239,7 +239,12 @@ function mergeShards(results: ModelResult[]): ModelResult[] {
     byModel.set(
       result.model,
       seen
-        ? { model: result.model, dates: seen.dates + result.dates, rows: seen.rows + result.rows }
+        ? {
+            model: result.model,
+            dates: seen.dates + result.dates,
+            rows: seen.rows + result.rows,
+            rejectedByDatabase: (seen.rejectedByDatabase ?? 0) + (result.rejectedByDatabase ?? 0),
+          }
         : result,
     );
   }

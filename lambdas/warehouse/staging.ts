@@ -193,12 +193,37 @@ async function stageShardRows(client: PoolClient, params: SqlParams): Promise<vo
   if (failure === null) return;
   const rejected = await isolateFailingRows(client, params);
   if (rejected === 0) throw failure;
+  await assertFewRejected(client, params, rejected, failure);
   const last = await attempt({ skip_quarantined: true });
   if (last !== null) throw last;
 }
 
-/** Past these, a failing shard is a bug to fix rather than a few bad rows to set aside. */
-export const ISOLATION_LIMITS = { rows: 1000, probes: 4000 };
+/**
+ * Past these, a failing shard is a bug to fix rather than a few bad rows to set aside: when more than
+ * 1,000 rows, or more than half of the shard, fail on their own, the shard fails and nothing is
+ * quarantined (a trigger or a constraint refusing everything must not empty the warehouse).
+ */
+export const ISOLATION_LIMITS = { rows: 1000, probes: 4000, share: 0.5 };
+
+async function assertFewRejected(
+  client: PoolClient,
+  params: SqlParams,
+  rejected: number,
+  failure: unknown,
+): Promise<void> {
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::integer as n from staging.raw_events_checked
+     where file_id = any($1::bigint[]) and event_hash % $2::integer = $3::integer`,
+    [params.file_ids, params.shard_count, params.shard],
+  );
+  const total = rows[0]?.n ?? 0;
+  if (rejected >= ISOLATION_LIMITS.rows || rejected > ISOLATION_LIMITS.share * total) {
+    throw new Error(
+      `${rejected} of ${total} rows fail on their own, too many to be bad rows; nothing was quarantined. The first failure: ${(failure as Error).message}`,
+      { cause: failure },
+    );
+  }
+}
 
 /**
  * Finds the rows whose values make the staging model fail, by halving: first the batch's files,

@@ -5,8 +5,9 @@ import { withDatabase } from './run';
 
 export const STATUS_HELP = `Usage: saas-pipeline status
 
-Shows the recent runs, the steps of the latest one with rows and times, the file ledger, the
-quarantine by reason and the latest data-quality results.
+Shows the recent runs, the steps of the latest one with rows and times, the file ledger, the files
+rejected (they are not tried again: "saas-pipeline files retry KEY" releases one), the quarantine by
+reason and the latest data-quality results.
 
 Exit codes: 0 shown, 1 failed, 5 database unreachable.
 `;
@@ -46,6 +47,12 @@ export async function printStatus(pool: Pool, write: Writer): Promise<void> {
     from raw.files group by status order by status`),
     ),
   );
+  const rejected =
+    await q(`select object_key as key, reject_reason as reason, rejected_at, left(detail, 80) as detail
+    from ops.rejected_files order by rejected_at desc limit 10`);
+  const rejectedCount = (await q('select count(*)::integer as n from ops.rejected_files'))[0]?.n ?? 0;
+  write(`\nRejected files (${rejectedCount}; newest ${Math.min(Number(rejectedCount), 10)} shown)`);
+  write(table(rejected));
   write('\nQuarantine by reason');
   write(
     table(

@@ -54,6 +54,7 @@ export async function snapshotTables(
     'marked_at',
     'started_at',
     'checked_at',
+    'published_at',
     'run_id',
   ];
   // File ids depend on load order; compare across databases without them.
@@ -89,4 +90,15 @@ export const WAREHOUSE_TABLES = [
   'staging.quarantine',
   'staging.duplicates',
   ...CORE_AND_ANALYTICS_TABLES,
+] as const;
+
+/** What readers get beyond the analytics views: the star schema at daily grain and the as-of date. */
+export const PUBLISHED_TABLES = [
+  'analytics.dim_date',
+  'analytics.dim_features',
+  'analytics.dim_users',
+  'analytics.dim_documents',
+  'analytics.fact_daily_user_activity',
+  'analytics.fact_daily_user_features',
+  'analytics.as_of',
 ] as const;

@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { HandlerDependencies } from '../../../lambdas/handlers/dependencies';
 import { createListNewFilesHandler, RUN_LIMITS } from '../../../lambdas/handlers/list-new-files';
 import { createLoadFileHandler } from '../../../lambdas/handlers/load-file';
+import { releaseRejectedFiles } from '../../../lambdas/warehouse/files';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 
 // The S3 client is a stand-in here, and says so: these tests are about what the handlers do with
@@ -79,4 +80,46 @@ test('a file replaced or deleted since it was listed is left for the next run in
   await expect(
     createLoadFileHandler(deps(failing('AccessDenied')))({ runId: 'run-files', key: 'k.ndjson', etag: 'x' }),
   ).rejects.toThrow('AccessDenied');
+});
+
+test('a file that fails for a passing reason in three runs is rejected, not retried for ever; released, it is listed again', async () => {
+  const key = 'events/dt=2024-01-03/flaky.ndjson.gz';
+  const unavailable = fakeS3(async () => {
+    const error = new Error('We encountered an internal error. Please try again.');
+    error.name = 'ServiceUnavailable';
+    throw error;
+  });
+  const listing = fakeS3(async () => ({ Contents: [{ Key: key, ETag: '"flaky"', Size: 10 }] }));
+  const load = createLoadFileHandler(deps(unavailable));
+  for (const runId of ['run-flaky-1', 'run-flaky-2']) {
+    await db.pool.query(`insert into ops.runs (run_id, status) values ($1, 'failed')`, [runId]);
+    // The state machine's retries within one run count as one failed run.
+    for (let attempt = 0; attempt < 3; attempt++)
+      await expect(load({ runId, key, etag: 'flaky' })).rejects.toThrow(/internal error/);
+  }
+  const failed = await db.pool.query(
+    `select status, failed_runs, attempts from raw.files where object_key = $1`,
+    [key],
+  );
+  expect(failed.rows[0]).toEqual({ status: 'failed', failed_runs: 2, attempts: 6 });
+  expect((await createListNewFilesHandler(deps(listing))({ runId: 'run-files' })).count).toBe(1);
+
+  await db.pool.query(`insert into ops.runs (run_id, status) values ('run-flaky-3', 'failed')`);
+  await expect(load({ runId: 'run-flaky-3', key, etag: 'flaky' })).resolves.toMatchObject({
+    status: 'rejected',
+    rejectReason: 'too_many_failures',
+  });
+  const rejected = await db.pool.query(
+    `select status, reject_reason, error from raw.files where object_key = $1`,
+    [key],
+  );
+  expect(rejected.rows[0]).toMatchObject({ status: 'rejected', reject_reason: 'too_many_failures' });
+  expect(rejected.rows[0].error).toMatch(
+    /failed in 3 runs; the last error: We encountered an internal error/,
+  );
+  expect((await createListNewFilesHandler(deps(listing))({ runId: 'run-files' })).count).toBe(0);
+
+  expect(await releaseRejectedFiles(db.pool, key, { by: 'the test' })).toEqual([{ key, etag: 'flaky' }]);
+  expect((await createListNewFilesHandler(deps(listing))({ runId: 'run-files' })).count).toBe(1);
+  expect(await releaseRejectedFiles(db.pool, key)).toEqual([]);
 });

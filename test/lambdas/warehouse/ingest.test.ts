@@ -60,6 +60,19 @@ test('loads every JSON line with its line number and keeps the lines that are no
   });
 });
 
+test('an invalid line is kept exactly, even with the characters COPY quotes and delimits with', async () => {
+  const line = 'not json \x01 with \x02, "quotes", a tab\tand a bare \r inside';
+  const result = await ingestFile(
+    db.pool,
+    ndjsonSource('events/dt=2024-01-15/csv.ndjson.gz', [line, login('csv1')]),
+  );
+  expect(result).toMatchObject({ status: 'loaded', rows: 1, invalidLines: 1 });
+  const { rows } = await db.pool.query('select line, reason from raw.invalid_lines where file_id = $1', [
+    result.fileId,
+  ]);
+  expect(rows).toEqual([{ line, reason: 'invalid_json' }]);
+});
+
 test('keeps JSON text exactly, escapes and all', async () => {
   const tricky = {
     event_id: 'esc1',

@@ -1,0 +1,99 @@
+import { createPool, type Pool } from '../../../lambdas/warehouse/db';
+import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
+import { createReaderPool } from '../../../lib/dashboard/reader';
+import { cohortFiles } from '../../support/cohort-fixture';
+import { createTestDatabase, type TestDatabase } from '../../support/database';
+
+// Each database role may do its job and nothing else. The statements below are what each must be
+// refused: any that succeeds is a grant too many.
+
+let db: TestDatabase;
+const pools: Record<'loader' | 'transformer' | 'reader', Pool> = {} as never;
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await runWarehouse(db.pool, { sources: cohortFiles(), asOf: '2024-03-15' });
+  pools.loader = createPool(db.url, 2, { role: 'saas_loader' });
+  pools.transformer = createPool(db.url, 2, { role: 'saas_transformer' });
+  pools.reader = createReaderPool(db.url);
+});
+afterAll(async () => {
+  await Promise.all(Object.values(pools).map((pool) => pool.end()));
+  await db.drop();
+});
+
+/** Runs the statement in a transaction that is always rolled back: only whether it is allowed counts. */
+async function attempt(pool: Pool, sql: string): Promise<'allowed' | string> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query(sql);
+    return 'allowed';
+  } catch (error) {
+    return (error as { code?: string }).code ?? (error as Error).message;
+  } finally {
+    await client.query('rollback').catch(() => undefined);
+    client.release();
+  }
+}
+
+const REFUSED = '42501'; // insufficient_privilege
+
+test.each([
+  // loader: the ledger and raw rows, and its own step records
+  [
+    'loader',
+    `insert into raw.files (bucket, object_key, etag, status) values ('b', 'k', 'e', 'loading')`,
+    'allowed',
+  ],
+  ['loader', `insert into raw.events (file_id, line_number, payload) values (1, 1, '{}')`, 'allowed'],
+  ['loader', `select count(*) from raw.files`, 'allowed'],
+  ['loader', `select count(*) from raw.events`, REFUSED],
+  ['loader', `delete from raw.events`, REFUSED],
+  ['loader', `select count(*) from staging.events`, REFUSED],
+  ['loader', `delete from core.fact_events`, REFUSED],
+  ['loader', `select count(*) from analytics.daily_active_users`, REFUSED],
+  ['loader', `update ops.runs set status = 'failed'`, REFUSED],
+  ['loader', `create table raw.sneaky (x int)`, REFUSED],
+  ['loader', `select ops.summarize_raw_events()`, REFUSED],
+  // transformer: reads raw, writes staging, core, analytics and ops; owns nothing
+  ['transformer', `select count(*) from raw.events`, 'allowed'],
+  ['transformer', `update raw.files set staged_at = now()`, 'allowed'],
+  ['transformer', `delete from core.fact_events where event_date = '2024-01-10'`, 'allowed'],
+  ['transformer', `delete from analytics.daily_active_users`, 'allowed'],
+  ['transformer', `select ops.refresh_build_view('daily_active_users')`, 'allowed'],
+  ['transformer', `select ops.analyze_table('core.fact_events')`, 'allowed'],
+  ['transformer', `insert into raw.events (file_id, line_number, payload) values (1, 1, '{}')`, REFUSED],
+  ['transformer', `delete from raw.events`, REFUSED],
+  ['transformer', `delete from raw.files`, REFUSED],
+  ['transformer', `refresh materialized view analytics_build.daily_active_users`, REFUSED],
+  ['transformer', `drop table staging.events`, REFUSED],
+  ['transformer', `create table core.sneaky (x int)`, REFUSED],
+  [
+    'transformer',
+    `insert into ops.schema_migrations (version, name, checksum) values (999, 'x', 'x')`,
+    REFUSED,
+  ],
+  ['transformer', `select ops.analyze_table('pg_catalog.pg_class')`, 'P0001'],
+  // reader: the published analytics and the pipeline's health, read-only
+  ['reader', `select count(*) from analytics.daily_active_users`, 'allowed'],
+  ['reader', `select count(*) from analytics.dim_users`, 'allowed'],
+  ['reader', `select count(*) from ops.runs`, 'allowed'],
+  ['reader', `select count(*) from ops.rejected_files`, 'allowed'],
+  ['reader', `select count(*) from core.dim_users`, REFUSED],
+  ['reader', `select count(*) from analytics_build.daily_active_users`, REFUSED],
+  ['reader', `select count(*) from staging.events`, REFUSED],
+  ['reader', `select count(*) from raw.files`, REFUSED],
+  ['reader', `select count(*) from ops.analytics_as_of`, REFUSED],
+  ['reader', `delete from analytics.daily_active_users`, '25006'], // read-only transaction
+])('%s: %s -> %s', async (role, sql, expected) => {
+  expect(await attempt(pools[role as keyof typeof pools], sql)).toBe(expected);
+});
+
+test('the reader cannot write even outside a read-only transaction', async () => {
+  const writer = createPool(db.url, 1, { role: 'analytics_reader' });
+  try {
+    expect(await attempt(writer, 'delete from analytics.daily_active_users')).toBe(REFUSED);
+  } finally {
+    await writer.end();
+  }
+});
