@@ -5,6 +5,10 @@ import { numberProblem, structureProblem } from '../../../lambdas/warehouse/line
 import { LINE_LIMITS } from '../../../lambdas/warehouse/limits';
 import { NdjsonToCopyRows } from '../../../lambdas/warehouse/ndjson-to-copy';
 
+const QUOTE = '\x01';
+const unquote = (field: string): string =>
+  field.startsWith(QUOTE) && field.endsWith(QUOTE) ? field.slice(1, -1) : field;
+
 /** The COPY rows the converter makes of these chunks, split into their six fields. */
 async function convert(chunks: Buffer[]): Promise<{ rows: string[][]; counts: NdjsonToCopyRows['counts'] }> {
   const converter = new NdjsonToCopyRows(7);
@@ -22,7 +26,7 @@ async function convert(chunks: Buffer[]): Promise<{ rows: string[][]; counts: Nd
   const rows = out
     .split('\n')
     .filter((row) => row.length > 0)
-    .map((row) => row.split('\x02').map((field) => field.replace(/^\x01|\x01$/g, '')));
+    .map((row) => row.split('\x02').map(unquote));
   return { rows, counts: converter.counts };
 }
 
