@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ingestFile, IngestError } from '../../../lambdas/warehouse/ingest';
+import { FILE_LIMITS } from '../../../lambdas/warehouse/limits';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { eventLine, ndjsonSource } from '../../support/events';
 
@@ -158,4 +159,19 @@ test('an empty file is loaded as a file with no lines', async () => {
     body: Readable.from([gzipSync('')]),
   });
   expect(result).toMatchObject({ status: 'loaded', lines: 0, rows: 0 });
+});
+
+test('a file that inflates past the size limit is rejected as file_too_large, with nothing kept', async () => {
+  const lines = Array.from({ length: 200 }, (_, i) => login(`big${i}`));
+  const result = await ingestFile(db.pool, ndjsonSource('events/dt=2024-01-20/big.ndjson.gz', lines), {
+    limits: { ...FILE_LIMITS, maxInflatedBytes: 10_000 },
+  });
+  expect(result).toMatchObject({ status: 'rejected', rejectReason: 'file_too_large', rows: 0 });
+  expect(await count('select * from raw.events where file_id = $1', [result.fileId])).toBe(0);
+  const ledger = await db.pool.query(
+    'select status, reject_reason, error from raw.files where file_id = $1',
+    [result.fileId],
+  );
+  expect(ledger.rows[0]).toMatchObject({ status: 'rejected', reject_reason: 'file_too_large' });
+  expect(ledger.rows[0].error).toMatch(/more than 10000 bytes once inflated/);
 });
