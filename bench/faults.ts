@@ -16,13 +16,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip, gzipSync } from 'node:zlib';
-import pg from 'pg';
 import { table } from '../lib/cli/output';
 import { goodLines, POISON_FILES, POISON_LINES } from '../test/support/poison';
+import { withDatabase } from './database';
 import type { FaultCaseResult } from './fault-case';
 
 const run = promisify(execFile);
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface Case {
   readonly name: string;
@@ -64,21 +63,6 @@ const CASES: Case[] = [
     },
   },
 ];
-
-async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
-}
 
 function outcome(result: FaultCaseResult, good: number): string {
   if (result.status === 'rejected') return `file rejected: ${result.rejectReason}`;

@@ -20,6 +20,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { generate } from '../generator';
+import { withDatabase } from './database';
 import { createPool, type Pool } from '../lambdas/warehouse/db';
 import type { IngestSource } from '../lambdas/warehouse/ingest';
 import { runWarehouse, type StepEvent } from '../lambdas/warehouse/pipeline';
@@ -35,7 +36,6 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '42' },
   },
 });
-const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FROM = '2024-01-01';
 const HISTORY_DAYS = Number(args.days);
 const REPEAT = Number(args.repeat);
@@ -69,21 +69,6 @@ async function sources(dir: string, files: string[]): Promise<IngestSource[]> {
       };
     }),
   );
-}
-
-async function withDatabase<T>(name: string, work: (url: string) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`drop database if exists ${name} with (force)`);
-  await admin.query(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await work(url.toString());
-  } finally {
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
 }
 
 function run(command: string, argv: string[], stdinFiles: string[]): Promise<void> {

@@ -46,3 +46,39 @@ export function isRowDataError(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
+
+/**
+ * Runs `work` in a savepoint that is always rolled back: the error a row's values made it raise, or
+ * null when it passed. Any other error is thrown.
+ */
+export async function rowFailureOf(client: PoolClient, work: () => Promise<unknown>): Promise<Error | null> {
+  await client.query('savepoint probe');
+  try {
+    await work();
+    return null;
+  } catch (error) {
+    if (!isRowDataError(error)) throw error;
+    return error as Error;
+  } finally {
+    await client.query('rollback to savepoint probe');
+    await client.query('release savepoint probe');
+  }
+}
+
+/**
+ * Finds by halving every position in [low, high] that fails on its own, as `failure(low, high)`
+ * reports for a part, and hands each to `found`. A part that passes is not looked into further.
+ */
+export async function halve(
+  low: number,
+  high: number,
+  failure: (low: number, high: number) => Promise<Error | null>,
+  found: (position: number, error: Error) => Promise<void>,
+): Promise<void> {
+  const error = await failure(low, high);
+  if (error === null) return;
+  if (low === high) return found(low, error);
+  const middle = Math.floor((low + high) / 2);
+  await halve(low, middle, failure, found);
+  await halve(middle + 1, high, failure, found);
+}

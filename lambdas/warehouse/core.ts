@@ -1,4 +1,4 @@
-import { analyzeIfMuchChanged, isRowDataError, prepareBulkTransaction } from './bulk';
+import { analyzeIfMuchChanged, halve, isRowDataError, prepareBulkTransaction, rowFailureOf } from './bulk';
 import { type Pool, type PoolClient, type Queryable, withTransaction } from './db';
 import { runSqlFile } from './sql-files';
 
@@ -121,10 +121,9 @@ async function assertFewRejected(
 async function isolateFailingEvents(client: PoolClient, model: CoreModel, dates: string[]): Promise<number> {
   let probes = 0;
   let found = 0;
-  const probe = async (probeDates: string[], keepOnly?: { date: string; low: number; high: number }) => {
-    if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.events) return null;
-    await client.query('savepoint probe');
-    try {
+  const probe = (probeDates: string[], keepOnly?: { date: string; low: number; high: number }) => {
+    if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.events) return Promise.resolve(null);
+    return rowFailureOf(client, async () => {
       if (keepOnly) {
         await client.query(
           `delete from staging.events as e
@@ -135,36 +134,9 @@ async function isolateFailingEvents(client: PoolClient, model: CoreModel, dates:
         );
       }
       await runSqlFile(client, `models/core/${model}.sql`, { dates: probeDates });
-      return null;
-    } catch (error) {
-      if (!isRowDataError(error)) throw error;
-      return error as Error;
-    } finally {
-      await client.query('rollback to savepoint probe');
-      await client.query('release savepoint probe');
-    }
+    });
   };
-  const inEvents = async (date: string, low: number, high: number): Promise<void> => {
-    const error = await probe([date], { date, low, high });
-    if (error === null) return;
-    if (low === high) {
-      await quarantineStagedEvent(client, date, low, error);
-      found++;
-      return;
-    }
-    const middle = Math.floor((low + high) / 2);
-    await inEvents(date, low, middle);
-    await inEvents(date, middle + 1, high);
-  };
-  const inDates = async (part: string[]): Promise<void> => {
-    if ((await probe(part)) === null) return;
-    if (part.length > 1) {
-      const middle = Math.ceil(part.length / 2);
-      await inDates(part.slice(0, middle));
-      await inDates(part.slice(middle));
-      return;
-    }
-    const [date] = part as [string];
+  const inDate = async (date: string): Promise<void> => {
     await client.query(`create temp table if not exists core_isolation_events (
       position integer primary key, event_id text collate "C" not null) on commit drop`);
     await client.query('truncate core_isolation_events');
@@ -179,9 +151,23 @@ async function isolateFailingEvents(client: PoolClient, model: CoreModel, dates:
       [date],
     );
     const count = rows[0]?.n ?? 0;
-    if (count > 0) await inEvents(date, 1, count);
+    if (count === 0) return;
+    await halve(
+      1,
+      count,
+      (low, high) => probe([date], { date, low, high }),
+      async (position, error) => {
+        await quarantineStagedEvent(client, date, position, error);
+        found++;
+      },
+    );
   };
-  await inDates(dates);
+  await halve(
+    0,
+    dates.length - 1,
+    (from, to) => probe(dates.slice(from, to + 1)),
+    (position) => inDate(dates[position] as string),
+  );
   return found;
 }
 

@@ -1,4 +1,11 @@
-import { allSettledOrThrow, analyzeIfMuchChanged, isRowDataError, prepareBulkTransaction } from './bulk';
+import {
+  allSettledOrThrow,
+  analyzeIfMuchChanged,
+  halve,
+  isRowDataError,
+  prepareBulkTransaction,
+  rowFailureOf,
+} from './bulk';
 import { type Pool, type PoolClient, type Queryable, withTransaction } from './db';
 import { DEFAULT_MIN_EVENT_TIMESTAMP } from './limits';
 import { runSqlFile, type SqlParams } from './sql-files';
@@ -234,55 +241,42 @@ async function assertFewRejected(
 async function isolateFailingRows(client: PoolClient, params: SqlParams): Promise<number> {
   let probes = 0;
   let found = 0;
-  const probe = async (fileIds: number[], minLine: number, maxLine: number): Promise<Error | null> => {
-    if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.rows) return null;
-    await client.query('savepoint probe');
-    try {
-      await runSqlFile(client, STAGING_MODEL, {
+  const probe = (fileIds: number[], minLine: number, maxLine: number): Promise<Error | null> => {
+    if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.rows) return Promise.resolve(null);
+    return rowFailureOf(client, () =>
+      runSqlFile(client, STAGING_MODEL, {
         ...params,
         file_ids: fileIds,
         min_line: minLine,
         max_line: maxLine,
         skip_quarantined: true,
-      });
-      return null;
-    } catch (error) {
-      if (!isRowDataError(error)) throw error;
-      return error as Error;
-    } finally {
-      await client.query('rollback to savepoint probe');
-      await client.query('release savepoint probe');
-    }
+      }),
+    );
   };
-  const inLines = async (fileId: number, low: number, high: number): Promise<void> => {
-    const error = await probe([fileId], low, high);
-    if (error === null) return;
-    if (low === high) {
-      await quarantineRejectedRow(client, fileId, low, error);
-      found++;
-      return;
-    }
-    const middle = Math.floor((low + high) / 2);
-    await inLines(fileId, low, middle);
-    await inLines(fileId, middle + 1, high);
-  };
-  const inFiles = async (fileIds: number[]): Promise<void> => {
-    if ((await probe(fileIds, 0, MAX_LINE)) === null) return;
-    if (fileIds.length > 1) {
-      const middle = Math.ceil(fileIds.length / 2);
-      await inFiles(fileIds.slice(0, middle));
-      await inFiles(fileIds.slice(middle));
-      return;
-    }
-    const [fileId] = fileIds as [number];
+  const inFile = async (fileId: number): Promise<void> => {
     const { rows } = await client.query<{ low: number | null; high: number | null }>(
       'select min(line_number) as low, max(line_number) as high from raw.events where file_id = $1',
       [fileId],
     );
     const { low, high } = rows[0] ?? { low: null, high: null };
-    if (low !== null && high !== null) await inLines(fileId, low, high);
+    if (low === null || high === null) return;
+    await halve(
+      low,
+      high,
+      (from, to) => probe([fileId], from, to),
+      async (line, error) => {
+        await quarantineRejectedRow(client, fileId, line, error);
+        found++;
+      },
+    );
   };
-  await inFiles(params.file_ids as number[]);
+  const fileIds = params.file_ids as number[];
+  await halve(
+    0,
+    fileIds.length - 1,
+    (from, to) => probe(fileIds.slice(from, to + 1), 0, MAX_LINE),
+    (position) => inFile(fileIds[position] as number),
+  );
   return found;
 }
 

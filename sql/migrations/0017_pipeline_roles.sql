@@ -7,17 +7,16 @@
 --   analytics_reader  BI logins and the dashboard: the published analytics and pipeline health, only.
 -- Roles are cluster-wide: another database on the same server may have made them already.
 do $$
+declare
+  role_name text;
 begin
-  create role saas_loader nologin;
-exception
-  when duplicate_object or unique_violation then null;
-end
-$$;
-do $$
-begin
-  create role saas_transformer nologin;
-exception
-  when duplicate_object or unique_violation then null;
+  foreach role_name in array array['saas_loader', 'saas_transformer'] loop
+    begin
+      execute format('create role %I nologin', role_name);
+    exception
+      when duplicate_object or unique_violation then null;
+    end;
+  end loop;
 end
 $$;
 

@@ -67,7 +67,8 @@ test('off loopback without a token, or with a bad one, it refuses to start with 
     const [args, env, message] = cases[i] ?? [[], {}, /never/];
     expect([args, code]).toEqual([args, 2]);
     expect(output).toMatch(message);
-    if (env.DASHBOARD_TOKEN) expect(output).not.toContain(env.DASHBOARD_TOKEN);
+    const token = (env as Record<string, string>).DASHBOARD_TOKEN;
+    if (token) expect(output).not.toContain(token);
     expect(output).not.toMatch(/dashboard: http/);
   });
 });
