@@ -230,7 +230,7 @@ async function executeRun(
   const outcomes = await summarizeRunFiles(db.pool, runId);
   if (outcomes.rejected > 0) {
     write(
-      `\n${outcomes.rejected} file${outcomes.rejected === 1 ? '' : 's'} rejected: they will not be tried again unless their content changes or "saas-pipeline files retry KEY" releases them\n` +
+      `\n${outcomes.rejected === 1 ? '1 file' : `${outcomes.rejected} files`} rejected, not to be tried again until a new version lands or "saas-pipeline files retry KEY" releases it\n` +
         table(outcomes.rejectedFiles),
     );
   }
@@ -256,8 +256,25 @@ async function executeRun(
 
 /** What a step's result counts, whatever the kind of step: "12 checks", "55,973 rows". */
 function rowsIn(result: unknown): string | undefined {
-  const fields = (result ?? {}) as { rows?: unknown; staged?: unknown; checks?: unknown };
+  const fields = (result ?? {}) as {
+    rows?: unknown;
+    staged?: unknown;
+    checks?: unknown;
+    quarantined?: unknown;
+    duplicates?: unknown;
+  };
   if (typeof fields.checks === 'number') return `${fields.checks} checks`;
+  if (typeof fields.staged === 'number') {
+    const set = [
+      typeof fields.quarantined === 'number' && fields.quarantined > 0
+        ? `${formatCount(fields.quarantined)} quarantined`
+        : '',
+      typeof fields.duplicates === 'number' && fields.duplicates > 0
+        ? `${formatCount(fields.duplicates)} duplicates`
+        : '',
+    ].filter(Boolean);
+    return `${formatCount(fields.staged)} rows${set.length > 0 ? `, ${set.join(', ')}` : ''}`;
+  }
   const value = fields.rows ?? fields.staged;
   return typeof value === 'number' ? `${formatCount(value)} rows` : undefined;
 }
