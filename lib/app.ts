@@ -7,7 +7,8 @@ import { PipelineStack } from './pipeline-stack';
  * The app's stacks, from its context (`cdk deploy -c name=value`). The CDK entry and the local
  * renderer both build them here. By default a VPC, an RDS PostgreSQL 15 and the pipeline in that
  * VPC; with `databaseSecretName` or `databaseSecretArn`, only the pipeline, against a database of
- * your own.
+ * your own, optionally with a login per job (`loaderSecretName`, `transformerSecretName`; what you
+ * must create yourself is in PipelineStackProps).
  */
 export function addStacks(app: App): {
   pipeline: PipelineStack;
@@ -23,6 +24,8 @@ export function addStacks(app: App): {
       databaseSecretName: context('databaseSecretName'),
       databaseSecretArn: context('databaseSecretArn'),
       databaseSecretKeyArn: context('databaseSecretKeyArn'),
+      loaderSecretName: context('loaderSecretName'),
+      transformerSecretName: context('transformerSecretName'),
       alarmEmail: context('alarmEmail'),
     });
     return { pipeline };
@@ -44,8 +47,8 @@ export function addStacks(app: App): {
     glacierAfterDays: days('glacierAfterDays'),
     database: {
       instance: database.instance,
-      secret: database.secret,
-      biLoginSecret: database.biLoginSecret,
+      masterSecret: database.masterSecret,
+      loginSecrets: database.loginSecrets,
       vpc: network.vpc,
       vpcSubnets: { subnetGroupName: SUBNETS.functions },
       securityGroups: [database.clientSecurityGroup],

@@ -3,7 +3,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { LOGIN_NAMES, type PipelineLogin } from '../lambdas/warehouse/logins';
 import { SUBNETS } from './network-stack';
+
+/** The database the instance is created with, which every login's secret names. */
+const DATABASE_NAME = 'analytics';
 
 export interface DatabaseStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
@@ -19,15 +23,24 @@ export interface DatabaseStackProps extends StackProps {
 
 /**
  * RDS PostgreSQL 15 in isolated subnets: encrypted, not public, TLS only, automated backups,
- * Performance Insights, credentials generated in Secrets Manager and rotated every 30 days, and a
- * parameter group tuned for the pipeline's bulk loads.
+ * Performance Insights, master credentials generated in Secrets Manager and rotated every 30 days, a
+ * parameter group tuned for the pipeline's bulk loads, and one login per job, each with a secret of
+ * its own: the deployment creates the logins and sets their passwords from these secrets
+ * (lib/pipeline/schema-migrations.ts).
  */
 export class DatabaseStack extends Stack {
   readonly instance: rds.DatabaseInstance;
-  readonly secret: secretsmanager.ISecret;
+  /** The RDS master login: only the deployment's bootstrap function reads it. */
+  readonly masterSecret: secretsmanager.ISecret;
   /** Functions in this group may connect to the database. */
   readonly clientSecurityGroup: ec2.SecurityGroup;
-  /** The BI tools' read-only login (username, password); the schema migration keeps the role in step. */
+  /**
+   * The logins' secrets (host, port, dbname, username, password), by job: `migrator`
+   * (pipeline_migrate, owns the schema), `loader` (pipeline_load), `transformer` (pipeline_transform)
+   * and `reader` (bi_reader, for Metabase or QuickSight).
+   */
+  readonly loginSecrets: Readonly<Record<PipelineLogin, secretsmanager.Secret>>;
+  /** The BI tools' read-only login: `loginSecrets.reader`. */
   readonly biLoginSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: DatabaseStackProps) {
@@ -84,34 +97,74 @@ export class DatabaseStack extends Stack {
       cloudwatchLogsExports: ['postgresql'],
       autoMinorVersionUpgrade: true,
       parameterGroup: parameters,
-      databaseName: 'analytics',
+      databaseName: DATABASE_NAME,
       credentials: rds.Credentials.fromGeneratedSecret('pipeline'),
     });
-    this.secret = this.instance.secret as secretsmanager.ISecret;
+    this.masterSecret = this.instance.secret as secretsmanager.ISecret;
     this.instance.addRotationSingleUser({
       automaticallyAfter: Duration.days(30),
       vpcSubnets: { subnetGroupName: SUBNETS.functions },
       securityGroup: databaseGroup,
     });
 
-    this.biLoginSecret = new secretsmanager.Secret(this, 'BiLogin', {
-      description: 'Read-only login for Metabase or QuickSight: analytics_reader on the warehouse',
-      generateSecretString: {
-        secretStringTemplate: JSON.stringify({ username: 'bi_reader' }),
-        generateStringKey: 'password',
-        excludePunctuation: true,
-        passwordLength: 32,
-      },
-    });
+    // The same JSON as the master's, so that a function reads any of them alike. Each password is
+    // sent to the database only as a SCRAM verifier (lambdas/warehouse/scram.ts); ASCII letters and
+    // digits, so that SASLprep leaves it as it is.
+    // The functions' logins hold where to connect, as the handlers read it. The BI login keeps the
+    // template it always had: a changed template makes CloudFormation generate a new password, and
+    // every BI tool configured with the old one would stop working.
+    const loginSecret = (id: string, login: PipelineLogin, description: string) => {
+      const connection =
+        login === 'reader'
+          ? {}
+          : {
+              host: this.instance.dbInstanceEndpointAddress,
+              port: this.instance.dbInstanceEndpointPort,
+              dbname: DATABASE_NAME,
+            };
+      const secret = new secretsmanager.Secret(this, id, {
+        description,
+        generateSecretString: {
+          secretStringTemplate: Stack.of(this).toJsonString({ ...connection, username: LOGIN_NAMES[login] }),
+          generateStringKey: 'password',
+          excludePunctuation: true,
+          passwordLength: 32,
+        },
+      });
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          'Every deploy sets this login password from the secret; rotate it by changing the secret value and deploying again.',
+      });
+      return secret;
+    };
+    this.loginSecrets = {
+      migrator: loginSecret(
+        'MigratorLogin',
+        'migrator',
+        'Warehouse login that runs the schema migrations and owns the schema (pipeline_migrate)',
+      ),
+      loader: loginSecret(
+        'LoaderLogin',
+        'loader',
+        'Warehouse login of the loading steps: saas_loader (pipeline_load)',
+      ),
+      transformer: loginSecret(
+        'TransformerLogin',
+        'transformer',
+        'Warehouse login of the staging, modelling, quality and publishing steps: saas_transformer (pipeline_transform)',
+      ),
+      reader: loginSecret(
+        'BiLogin',
+        'reader',
+        'Read-only login for Metabase or QuickSight: analytics_reader on the warehouse (bi_reader)',
+      ),
+    };
+    this.biLoginSecret = this.loginSecrets.reader;
     new CfnOutput(this, 'WarehouseEndpoint', { value: this.instance.dbInstanceEndpointAddress });
     new CfnOutput(this, 'BiLoginSecretArn', {
       value: this.biLoginSecret.secretArn,
       description: 'The read-only login for Metabase or QuickSight',
-    });
-    Validations.of(this.biLoginSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Each deploy sets the BI role password from this secret; change it by updating the secret and deploying again.',
     });
 
     Validations.of(this.instance).acknowledge(

@@ -5,15 +5,26 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import type { PipelineLogin } from '../lambdas/warehouse/logins';
 import { PipelineMonitoring } from './pipeline/pipeline-monitoring';
 import { SchemaMigrations } from './pipeline/schema-migrations';
 import { StartOnNewFiles } from './pipeline/start-on-new-files';
 import { PipelineStateMachine } from './pipeline/pipeline-state-machine';
 
+/**
+ * With a database of your own (no `database` prop) the deployment creates no login and runs no
+ * migration: you apply the migrations (`saas-pipeline migrate`, as the login that is to own the schema)
+ * and create the logins and their secrets yourself. Each secret holds the JSON host, port, username,
+ * password and dbname. The loading steps' login needs the saas_loader role, every other step's
+ * saas_transformer (both roles are made by the migrations); give each job a login of its own with
+ * `loaderSecretName` and `transformerSecretName`, or let both use `databaseSecretName`, whose login
+ * then needs both roles (the login that ran the migrations has them already).
+ */
 export interface PipelineStackProps extends StackProps {
   /**
    * Name of the Secrets Manager secret holding the database connection (host, port, username,
-   * password, dbname), encrypted with the account's default key.
+   * password, dbname), encrypted with the account's default key: the login of every step that has no
+   * secret of its own below.
    * @default 'saas-pipeline/database'
    */
   readonly databaseSecretName?: string;
@@ -21,6 +32,10 @@ export interface PipelineStackProps extends StackProps {
   readonly databaseSecretArn?: string;
   /** ARN of the KMS key the secret is encrypted with; the functions get kms:Decrypt on it. @default the default key */
   readonly databaseSecretKeyArn?: string;
+  /** Name of the loading steps' secret, a login granted saas_loader. @default the database secret */
+  readonly loaderSecretName?: string;
+  /** Name of the other steps' secret, a login granted saas_transformer. @default the database secret */
+  readonly transformerSecretName?: string;
   /** Start a run a few minutes after new files land, besides the daily one. @default false */
   readonly startOnNewFiles?: boolean;
   /** Send the alarms to this address. @default none: subscribe to the topic later */
@@ -29,11 +44,16 @@ export interface PipelineStackProps extends StackProps {
   readonly infrequentAccessAfterDays?: number;
   /** ...and to Glacier Flexible Retrieval after this many. @default 90 */
   readonly glacierAfterDays?: number;
-  /** The database this app's DatabaseStack made, and the network to reach it; overrides the secret props. @default none */
+  /**
+   * The database this app's DatabaseStack made, its logins' secrets, and the network to reach it;
+   * overrides the secret props. The deployment then creates the logins and migrates the schema.
+   * @default none
+   */
   readonly database?: {
     readonly instance: rds.DatabaseInstance;
-    readonly secret: secretsmanager.ISecret;
-    readonly biLoginSecret: secretsmanager.ISecret;
+    /** The RDS master login's secret: only the deployment's bootstrap function reads it. */
+    readonly masterSecret: secretsmanager.ISecret;
+    readonly loginSecrets: Readonly<Record<PipelineLogin, secretsmanager.ISecret>>;
     readonly vpc: ec2.IVpc;
     readonly vpcSubnets: ec2.SubnetSelection;
     readonly securityGroups: ec2.ISecurityGroup[];
@@ -94,22 +114,29 @@ export class PipelineStack extends Stack {
     (landingBucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
-    const databaseSecret = props.database?.secret ?? this.importedSecret(props);
+    const logins = props.database?.loginSecrets ?? this.importedSecrets(props);
     this.pipeline = new PipelineStateMachine(this, 'Pipeline', {
       landingBucket,
-      databaseSecret,
+      loaderSecret: logins.loader,
+      transformerSecret: logins.transformer,
       vpc: props.database?.vpc,
       vpcSubnets: props.database?.vpcSubnets,
       securityGroups: props.database?.securityGroups,
     });
     if (props.database) {
-      new SchemaMigrations(this, 'Schema', {
-        databaseSecret,
-        biLoginSecret: props.database.biLoginSecret,
+      const schema = new SchemaMigrations(this, 'Schema', {
+        masterSecret: props.database.masterSecret,
+        migratorSecret: props.database.loginSecrets.migrator,
+        loaderSecret: props.database.loginSecrets.loader,
+        transformerSecret: props.database.loginSecrets.transformer,
+        readerSecret: props.database.loginSecrets.reader,
         vpc: props.database.vpc,
         vpcSubnets: props.database.vpcSubnets,
         securityGroups: props.database.securityGroups,
       });
+      // The functions change to their own logins only once those exist: otherwise the first deploy of
+      // an existing warehouse could run a step with a login the bootstrap has not made yet.
+      this.pipeline.node.addDependency(schema.resource);
     }
     if (props.startOnNewFiles) {
       new StartOnNewFiles(this, 'StartOnNewFiles', {
@@ -131,8 +158,12 @@ export class PipelineStack extends Stack {
     });
   }
 
-  private importedSecret(props: PipelineStackProps): secretsmanager.ISecret {
-    return props.databaseSecretArn
+  /** The secrets of a database of your own: one for all, or one per job (see PipelineStackProps). */
+  private importedSecrets(props: PipelineStackProps): {
+    loader: secretsmanager.ISecret;
+    transformer: secretsmanager.ISecret;
+  } {
+    const shared = props.databaseSecretArn
       ? secretsmanager.Secret.fromSecretAttributes(this, 'DatabaseSecret', {
           secretCompleteArn: props.databaseSecretArn,
           encryptionKey: props.databaseSecretKeyArn
@@ -144,5 +175,11 @@ export class PipelineStack extends Stack {
           'DatabaseSecret',
           props.databaseSecretName ?? 'saas-pipeline/database',
         );
+    const named = (id: string, name: string | undefined) =>
+      name === undefined ? shared : secretsmanager.Secret.fromSecretNameV2(this, id, name);
+    return {
+      loader: named('LoaderSecret', props.loaderSecretName),
+      transformer: named('TransformerSecret', props.transformerSecretName),
+    };
   }
 }

@@ -1,74 +1,52 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Pool } from '../warehouse/db';
+import { type PipelineLogins, provisionLogins } from '../warehouse/logins';
 import { migrate } from '../warehouse/migrate';
-import { awsDependencies, type HandlerDependencies } from './dependencies';
+import { type HandlerDependencies, requireEnv } from './dependencies';
+import {
+  type DeploymentEvent,
+  type DeploymentResult,
+  readLoginSecret,
+  withDeploymentPool,
+} from './provision-migrator';
 
-/** The CloudFormation custom-resource event, as far as this handler reads it. */
-export interface SchemaEvent {
-  readonly RequestType: 'Create' | 'Update' | 'Delete';
-  readonly PhysicalResourceId?: string;
-}
-
-export interface BiLogin {
-  readonly username: string;
-  readonly password: string;
+export interface SchemaData {
+  readonly applied: number;
+  readonly logins: number;
 }
 
 /**
- * Creates or upgrades the warehouse schema during `cdk deploy`, and keeps the BI tools' login in
- * step with its own secret: it may log in and holds only the read-only analytics_reader role.
- * Deleting the stack leaves the data alone.
+ * Runs during `cdk deploy` as the migration login (pipeline_migrate), after the bootstrap: applies the
+ * migrations, then creates or updates the loader, transformer and BI logins with the passwords of
+ * their secrets, as SCRAM verifiers, each holding its one group role. The secrets are read first, so a
+ * broken one changes nothing. Deleting the stack leaves the data and the logins alone.
  */
 export function createMigrateSchemaHandler(
-  deps: HandlerDependencies,
-  readBiLogin: () => Promise<BiLogin | undefined>,
+  deps: Pick<HandlerDependencies, 'pool'>,
+  readLogins: () => Promise<PipelineLogins>,
 ) {
-  return async (event: SchemaEvent): Promise<{ PhysicalResourceId: string; Data?: { applied: number } }> => {
+  return async (event: DeploymentEvent): Promise<DeploymentResult<SchemaData>> => {
     if (event.RequestType === 'Delete')
       return { PhysicalResourceId: event.PhysicalResourceId ?? 'warehouse-schema' };
+    const logins = await readLogins();
     const pool = await deps.pool();
     const { applied } = await migrate(pool);
-    const login = await readBiLogin();
-    if (login) await ensureBiLogin(pool, login);
-    return { PhysicalResourceId: 'warehouse-schema', Data: { applied: applied.length } };
+    const provisioned = await provisionLogins(pool, logins);
+    return {
+      PhysicalResourceId: 'warehouse-schema',
+      Data: { applied: applied.length, logins: provisioned.length },
+    };
   };
 }
 
-/**
- * The statements are built on the server with format(%I, %L) from bind parameters, so the password
- * never appears in SQL text here or in this function's logs.
- */
-export async function ensureBiLogin(pool: Pool, login: BiLogin): Promise<void> {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(login.username))
-    throw new Error('The BI login name must be a plain lowercase identifier');
-  const client = await pool.connect();
-  try {
-    const { rows } = await client.query<{ upsert: string; grant: string }>(
-      `select
-         case when exists (select 1 from pg_roles where rolname = $1)
-           then format('alter role %I with login password %L', $1::text, $2::text)
-           else format('create role %I with login password %L', $1::text, $2::text)
-         end as upsert,
-         format('grant analytics_reader to %I', $1::text) as grant`,
-      [login.username, login.password],
-    );
-    const statements = rows[0];
-    if (!statements) throw new Error('Could not build the BI login statements');
-    await client.query(statements.upsert);
-    await client.query(statements.grant);
-  } finally {
-    client.release();
-  }
+async function readLoginsFromSecrets(): Promise<PipelineLogins> {
+  const [loader, transformer, reader] = await Promise.all(
+    ['LOADER_LOGIN_SECRET_ARN', 'TRANSFORMER_LOGIN_SECRET_ARN', 'BI_LOGIN_SECRET_ARN'].map((name) =>
+      readLoginSecret(requireEnv(name)),
+    ),
+  );
+  if (!loader || !transformer || !reader) throw new Error('Could not read the login secrets');
+  return { loader, transformer, reader };
 }
 
-async function readBiLoginFromSecret(): Promise<BiLogin | undefined> {
-  const arn = process.env.BI_LOGIN_SECRET_ARN;
-  if (!arn) return undefined;
-  const result = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }));
-  const fields = JSON.parse(result.SecretString ?? '{}') as Partial<BiLogin>;
-  if (!fields.username || !fields.password)
-    throw new Error(`BI login secret ${arn} lacks username or password`);
-  return { username: fields.username, password: fields.password };
+export function handler(event: DeploymentEvent): Promise<DeploymentResult<SchemaData>> {
+  return withDeploymentPool((deps) => createMigrateSchemaHandler(deps, readLoginsFromSecrets)(event));
 }
-
-export const handler = createMigrateSchemaHandler(awsDependencies(), readBiLoginFromSecret);

@@ -21,8 +21,9 @@ export interface PipelineMonitoringProps {
 
 /**
  * What tells a team the pipeline needs them: an encrypted SNS topic, alarms on failed or timed-out
- * executions, data-quality failures, no successful run in 26 hours, files waiting too long, Lambda
- * errors, and the database's CPU and storage; and a dashboard of the same.
+ * executions, data-quality failures, no successful run in 26 hours, files waiting too long, files
+ * rejected or failing to load, Lambda errors, and the database's CPU and storage; and a dashboard of
+ * the same.
  */
 export class PipelineMonitoring extends Construct {
   readonly topic: sns.Topic;
@@ -91,6 +92,26 @@ export class PipelineMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // A rejected file can never load (damaged, not text, refused by the database): one is enough to
+    // tell the producer. One alarm a day at most.
+    alarm('FilesRejected', 'A landing file was rejected: it can never load; see ops.rejected_files', {
+      metric: custom('FilesRejected', 'Sum', Duration.days(1)),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    // A file that fails for a passing reason is tried again next run and rejected after three: three
+    // days in a row of such failures is no longer passing. A day without a run breaks the streak; the
+    // stale-analytics alarm covers that.
+    alarm('FilesFailingToLoad', 'Landing files have failed to load on each of the last 3 days', {
+      metric: custom('FilesFailedToLoad', 'Maximum', Duration.days(1)),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     // Retried transient errors also count here; three in 15 minutes is more than a blip.
     alarm('FunctionErrors', 'Pipeline functions are failing', {
       metric: new cloudwatch.MathExpression({
@@ -155,6 +176,18 @@ export class PipelineMonitoring extends Construct {
             left: props.functions.map((fn) => fn.metricErrors({ statistic: 'Sum' })),
             right: props.functions.map((fn) => fn.metricDuration({ statistic: 'Maximum' })),
             width: 12,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Files rejected and failing to load, by day',
+            left: [
+              custom('FilesRejected', 'Sum', Duration.days(1)).with({ label: 'Rejected (can never load)' }),
+              custom('FilesFailedToLoad', 'Maximum', Duration.days(1)).with({
+                label: 'Failed to load, retried next run (most in one run)',
+              }),
+            ],
+            width: 24,
           }),
         ],
         ...(props.database

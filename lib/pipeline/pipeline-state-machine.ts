@@ -31,8 +31,13 @@ export interface PipelineStateMachineProps {
   readonly landingBucket: s3.Bucket;
   /** @default 'events/' */
   readonly landingPrefix?: string;
-  /** Secret with the JSON connection fields RDS writes: host, port, username, password, dbname. */
-  readonly databaseSecret: secretsmanager.ISecret;
+  /**
+   * The loading steps' login (list-new-files, load-file), a member of saas_loader: a secret with the
+   * JSON connection fields RDS writes (host, port, username, password, dbname).
+   */
+  readonly loaderSecret: secretsmanager.ISecret;
+  /** Every other step's login, a member of saas_transformer; the same JSON. */
+  readonly transformerSecret: secretsmanager.ISecret;
   /** @default no VPC */
   readonly vpc?: ec2.IVpc;
   /** @default the VPC's default selection */
@@ -74,31 +79,59 @@ export class PipelineStateMachine extends Construct {
         timeout,
         memorySize,
         ...network,
-      }).bindDatabase(props.databaseSecret);
+      });
+    const loader = props.loaderSecret;
+    const transformer = props.transformerSecret;
     this.functions = {
-      'start-run': fn('start-run', 'Apply schema migrations and record a new run', Duration.minutes(2), 512),
-      'list-new-files': fn(
-        'list-new-files',
-        'List landing files not loaded yet',
+      'start-run': fn(
+        'start-run',
+        'Check that the schema is current and record a new run',
         Duration.minutes(2),
         512,
-      ).bindLandingBucket(props.landingBucket, prefix),
-      'load-file': fn(
-        'load-file',
-        'Stream one landing file into raw.events',
+      ).bindDatabase(transformer),
+      'list-new-files': fn('list-new-files', 'List landing files not loaded yet', Duration.minutes(2), 512)
+        .bindDatabase(loader)
+        .bindLandingBucket(props.landingBucket, prefix),
+      'load-file': fn('load-file', 'Stream one landing file into raw.events', Duration.minutes(15))
+        .bindDatabase(loader)
+        .bindLandingBucket(props.landingBucket, prefix),
+      'stage-events': fn(
+        'stage-events',
+        'Type, validate and deduplicate loaded files',
         Duration.minutes(15),
-      ).bindLandingBucket(props.landingBucket, prefix),
-      'stage-events': fn('stage-events', 'Type, validate and deduplicate loaded files', Duration.minutes(15)),
-      'build-model': fn('build-model', 'Rebuild one core model for the pending dates', Duration.minutes(15)),
-      'check-quality': fn('check-quality', 'Run one phase of the data-quality gate', Duration.minutes(10)),
-      'set-as-of': fn('set-as-of', 'Fix the logical date of the analytics', Duration.minutes(1), 256),
-      'refresh-view': fn('refresh-view', 'Refresh one analytics view for the run', Duration.minutes(10)),
+      ).bindDatabase(transformer),
+      'build-model': fn(
+        'build-model',
+        'Rebuild one core model for the pending dates',
+        Duration.minutes(15),
+      ).bindDatabase(transformer),
+      'check-quality': fn(
+        'check-quality',
+        'Run one phase of the data-quality gate',
+        Duration.minutes(10),
+      ).bindDatabase(transformer),
+      'set-as-of': fn(
+        'set-as-of',
+        'Fix the logical date of the analytics',
+        Duration.minutes(1),
+        256,
+      ).bindDatabase(transformer),
+      'refresh-view': fn(
+        'refresh-view',
+        'Refresh one analytics view for the run',
+        Duration.minutes(10),
+      ).bindDatabase(transformer),
       publish: fn(
         'publish',
         'Publish the checked analytics and star schema to readers',
         Duration.minutes(10),
-      ),
-      'finish-run': fn('finish-run', 'Record the run as succeeded or failed', Duration.minutes(1), 256),
+      ).bindDatabase(transformer),
+      'finish-run': fn(
+        'finish-run',
+        'Record the run as succeeded or failed',
+        Duration.minutes(1),
+        256,
+      ).bindDatabase(transformer),
     };
 
     const task = (

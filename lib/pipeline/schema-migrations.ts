@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CustomResource, Duration, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,36 +10,94 @@ import { Construct } from 'constructs';
 import { PipelineFunction } from './pipeline-function';
 
 export interface SchemaMigrationsProps {
-  readonly databaseSecret: secretsmanager.ISecret;
-  readonly biLoginSecret: secretsmanager.ISecret;
+  /** The RDS master login: only the bootstrap function may read it. */
+  readonly masterSecret: secretsmanager.ISecret;
+  /** pipeline_migrate: runs the migrations, owns the schema, manages the other logins. */
+  readonly migratorSecret: secretsmanager.ISecret;
+  /** pipeline_load, granted saas_loader. */
+  readonly loaderSecret: secretsmanager.ISecret;
+  /** pipeline_transform, granted saas_transformer. */
+  readonly transformerSecret: secretsmanager.ISecret;
+  /** bi_reader, granted analytics_reader. */
+  readonly readerSecret: secretsmanager.ISecret;
   readonly vpc: ec2.IVpc;
   readonly vpcSubnets: ec2.SubnetSelection;
   readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * A value that differs on every deployment, so that both resources run each time.
+   * @default a new random value on every synth
+   */
+  readonly deploymentNonce?: string;
 }
 
 /**
- * The deployment creates or upgrades the warehouse schema itself, with the same migration code the
- * pipeline runs, and keeps the BI login in step with its secret. The resource changes (and so runs)
- * whenever a migration file does.
+ * The deployment sets up the warehouse itself, in two custom resources that run in order on every
+ * deployment. First the bootstrap, the only function that reads the RDS master secret: it creates or
+ * updates the pipeline_migrate login and hands it what the master owns of the pipeline's schemas.
+ * Then, as pipeline_migrate, the same migration code the CLI runs, and the loader, transformer and BI
+ * logins from their secrets. Passwords reach the database only as SCRAM verifiers.
  */
 export class SchemaMigrations extends Construct {
+  /** The bootstrap function, which alone reads the master secret. */
+  readonly bootstrapFunction: PipelineFunction;
+  /** The migration function, which logs in as pipeline_migrate. */
+  readonly migrateFunction: PipelineFunction;
+  /** Done once the schema is current and every login is in step with its secret. */
+  readonly resource: CustomResource;
+
   constructor(scope: Construct, id: string, props: SchemaMigrationsProps) {
     super(scope, id);
-    const migrate = new PipelineFunction(this, 'Migrate', {
+    const network = { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups };
+    // CloudFormation cannot see a secret's value change, and dynamic references to secrets are not
+    // allowed in custom-resource properties: without a property that changes every synth, a changed
+    // login secret would never reach the database. Both resources are idempotent, so running them on
+    // every deployment costs seconds and changes nothing when nothing changed.
+    const deployment = props.deploymentNonce ?? randomUUID();
+
+    this.bootstrapFunction = new PipelineFunction(this, 'Bootstrap', {
+      handlerFile: 'provision-migrator',
+      description: 'As the RDS master: create or update the migration login and hand it the schema',
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      ...network,
+    }).bindDatabase(props.masterSecret);
+    this.bindLoginSecret(this.bootstrapFunction, 'MIGRATOR_LOGIN_SECRET_ARN', props.migratorSecret);
+    const bootstrap = new CustomResource(this, 'Migrator', {
+      serviceToken: this.provider('BootstrapProvider', this.bootstrapFunction).serviceToken,
+      resourceType: 'Custom::WarehouseMigrator',
+      properties: { deployment },
+    });
+
+    this.migrateFunction = new PipelineFunction(this, 'Migrate', {
       handlerFile: 'migrate-schema',
-      description: 'Apply the warehouse schema migrations and keep the BI login in step',
+      description: 'As pipeline_migrate: apply the schema migrations and keep the pipeline logins in step',
       timeout: Duration.minutes(10),
       memorySize: 512,
-      vpc: props.vpc,
-      vpcSubnets: props.vpcSubnets,
-      securityGroups: props.securityGroups,
-    }).bindDatabase(props.databaseSecret);
-    migrate.addEnvironment('BI_LOGIN_SECRET_ARN', props.biLoginSecret.secretArn);
-    props.biLoginSecret.grantRead(migrate);
+      ...network,
+    }).bindDatabase(props.migratorSecret);
+    this.bindLoginSecret(this.migrateFunction, 'LOADER_LOGIN_SECRET_ARN', props.loaderSecret);
+    this.bindLoginSecret(this.migrateFunction, 'TRANSFORMER_LOGIN_SECRET_ARN', props.transformerSecret);
+    this.bindLoginSecret(this.migrateFunction, 'BI_LOGIN_SECRET_ARN', props.readerSecret);
+    this.resource = new CustomResource(this, 'Warehouse', {
+      serviceToken: this.provider('Provider', this.migrateFunction).serviceToken,
+      resourceType: 'Custom::WarehouseSchema',
+      properties: { migrations: migrationsFingerprint(), deployment },
+    });
+    // The migrator logs in with the password the bootstrap has just set.
+    this.resource.node.addDependency(bootstrap);
+  }
 
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: migrate,
-      logGroup: new logs.LogGroup(this, 'ProviderLogs', { retention: logs.RetentionDays.ONE_MONTH }),
+  /** The function reads a login's secret, to set that login's password: the ARN is in `variable`. */
+  private bindLoginSecret(fn: PipelineFunction, variable: string, secret: secretsmanager.ISecret): void {
+    fn.addEnvironment(variable, secret.secretArn);
+    secret.grantRead(fn);
+    secret.encryptionKey?.grantDecrypt(fn);
+  }
+
+  private provider(id: string, onEventHandler: PipelineFunction): cr.Provider {
+    const provider = new cr.Provider(this, id, {
+      onEventHandler,
+      logGroup: new logs.LogGroup(this, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH }),
     });
     Validations.of(provider).acknowledge(
       {
@@ -50,25 +108,18 @@ export class SchemaMigrations extends Construct {
       {
         id: 'AwsSolutions-L1',
         reason:
-          'The custom-resource framework picks its own runtime; the migration itself runs in a PipelineFunction on the latest.',
+          'The custom-resource framework picks its own runtime; the work itself runs in a PipelineFunction on the latest.',
       },
-    );
-    Validations.of(provider).acknowledge(
       ...['', ':*'].map((suffix) => ({
-        id: `AwsSolutions-IAM5[Resource::<${migrate.stack.getLogicalId(migrate.node.defaultChild as never)}.Arn>${suffix}]`,
-        reason: 'The framework invokes the migration function, any version of it.',
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(onEventHandler.node.defaultChild as never)}.Arn>${suffix}]`,
+        reason: 'The framework invokes the function it fronts, any version of it.',
       })),
     );
-
-    new CustomResource(this, 'Warehouse', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::WarehouseSchema',
-      properties: { migrations: migrationsFingerprint() },
-    });
+    return provider;
   }
 }
 
-/** A hash of every migration file: a new or changed migration changes the resource, which runs it. */
+/** A hash of every migration file: a new or changed migration shows in the resource's properties. */
 function migrationsFingerprint(): string {
   const dir = path.resolve(__dirname, '../../sql/migrations');
   const hash = createHash('sha256');

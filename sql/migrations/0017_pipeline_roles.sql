@@ -1,6 +1,6 @@
 -- Least privilege: one role per job, none of which owns anything. The login that runs the migrations
 -- owns every object (on AWS, pipeline_migrate; locally, whoever DATABASE_URL names). Logins are
--- granted one of these roles (lambdas/handlers/provision-logins.ts on AWS):
+-- granted one of these roles (provisionLogins in lambdas/warehouse/logins.ts on AWS):
 --   saas_loader       loads files: the ledger and raw.events, and its own step records;
 --   saas_transformer  stages, builds, checks and publishes: reads raw, writes staging, core,
 --                     analytics_build, analytics and ops;

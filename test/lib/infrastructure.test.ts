@@ -77,7 +77,8 @@ test('the pipeline functions run in the VPC, in the group the database admits', 
   const functions = Object.entries(pipeline.findResources('AWS::Lambda::Function'));
   // The custom-resource framework only calls the Lambda API, from outside the VPC.
   const own = functions.filter(([logicalId]) => !logicalId.includes('Providerframework'));
-  expect(own.length).toBe(11);
+  // One per kind of step, the bootstrap and the migration.
+  expect(own.length).toBe(12);
   for (const [, fn] of own) {
     expect(fn.Properties.VpcConfig).toEqual({
       SecurityGroupIds: [expect.anything()],
@@ -86,19 +87,130 @@ test('the pipeline functions run in the VPC, in the group the database admits', 
   }
 });
 
-test('deploying migrates the schema, again whenever a migration file changes, and keeps the BI login', () => {
-  pipeline.hasResourceProperties('Custom::WarehouseSchema', {
-    migrations: Match.stringLikeRegexp('^[0-9a-f]{64}$'),
-  });
-  const migrate = Object.values(pipeline.findResources('AWS::Lambda::Function')).find(
-    (fn) => fn.Properties.Environment?.Variables?.BI_LOGIN_SECRET_ARN !== undefined,
+/** The pipeline stack's functions by the part of their logical id that names them, e.g. `PipelineLoadFile`. */
+function functionsOf(template: Template) {
+  return Object.entries(template.findResources('AWS::Lambda::Function'))
+    .filter(([logicalId]) => !logicalId.includes('Providerframework'))
+    .map(([logicalId, fn]) => ({
+      logicalId,
+      role: fn.Properties.Role['Fn::GetAtt'][0] as string,
+      variables: (fn.Properties.Environment?.Variables ?? {}) as Record<string, unknown>,
+    }));
+}
+
+/** The database stack's export that a value in the pipeline stack imports, e.g. `LoaderLogin`. */
+const imported = (value: unknown) =>
+  JSON.stringify(value).match(/ExportsOutputRef([A-Za-z]+?)[0-9A-F]{8}/)?.[1];
+
+test('each login has a secret of its own, in the JSON the functions read, with a generated password', () => {
+  const secrets = Object.values(database.findResources('AWS::SecretsManager::Secret')).map(
+    (secret) => secret.Properties.GenerateSecretString,
   );
-  expect(migrate?.Properties.Environment.Variables).toMatchObject({ DATABASE_SECRET_ARN: expect.anything() });
-  database.hasResourceProperties('AWS::SecretsManager::Secret', {
-    GenerateSecretString: Match.objectLike({
-      SecretStringTemplate: JSON.stringify({ username: 'bi_reader' }),
-    }),
+  for (const username of ['pipeline_migrate', 'pipeline_load', 'pipeline_transform', 'bi_reader']) {
+    const generated = secrets.find((g) =>
+      JSON.stringify(g.SecretStringTemplate).includes(`"username\\":\\"${username}\\"`),
+    );
+    expect({ username, generated }).toEqual({
+      username,
+      generated: expect.objectContaining({
+        GenerateStringKey: 'password',
+        ExcludePunctuation: true,
+        PasswordLength: 32,
+      }),
+    });
+    const template = JSON.stringify(generated.SecretStringTemplate);
+    // The BI login keeps its old template, so that deploying does not change its password.
+    if (username === 'bi_reader') {
+      expect(generated.SecretStringTemplate).toBe(JSON.stringify({ username: 'bi_reader' }));
+      continue;
+    }
+    for (const field of ['host', 'port', 'dbname']) expect(template).toContain(`\\"${field}\\":`);
+    expect(template).toContain('Endpoint.Address');
+  }
+});
+
+test('each pipeline function logs in with its job login: loading as the loader, the rest as the transformer', () => {
+  const byStep = Object.fromEntries(
+    functionsOf(pipeline)
+      .filter((fn) => fn.logicalId.startsWith('Pipeline'))
+      .map((fn) => [
+        fn.logicalId.replace(/^Pipeline|[0-9A-F]{8}$/g, ''),
+        imported(fn.variables.DATABASE_SECRET_ARN),
+      ]),
+  );
+  expect(byStep).toEqual({
+    StartRun: 'TransformerLogin',
+    ListNewFiles: 'LoaderLogin',
+    LoadFile: 'LoaderLogin',
+    StageEvents: 'TransformerLogin',
+    BuildModel: 'TransformerLogin',
+    CheckQuality: 'TransformerLogin',
+    SetAsOf: 'TransformerLogin',
+    RefreshView: 'TransformerLogin',
+    Publish: 'TransformerLogin',
+    FinishRun: 'TransformerLogin',
   });
+});
+
+test('only the bootstrap function may read the master secret; the migration reads the login secrets', () => {
+  const readers = new Map<string, string[]>();
+  for (const policy of Object.values(pipeline.findResources('AWS::IAM::Policy'))) {
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      if (!JSON.stringify(statement.Action).includes('secretsmanager:GetSecretValue')) continue;
+      for (const role of policy.Properties.Roles) {
+        const secrets = [statement.Resource].flat().map(imported) as string[];
+        readers.set(role.Ref, [...(readers.get(role.Ref) ?? []), ...secrets]);
+      }
+    }
+  }
+  const fns = functionsOf(pipeline);
+  const bootstrap = fns.find((fn) => fn.variables.MIGRATOR_LOGIN_SECRET_ARN !== undefined);
+  const migrate = fns.find((fn) => fn.variables.BI_LOGIN_SECRET_ARN !== undefined);
+  expect(imported(bootstrap?.variables.DATABASE_SECRET_ARN)).toBe('WarehouseSecretAttachment');
+  expect(imported(migrate?.variables.DATABASE_SECRET_ARN)).toBe('MigratorLogin');
+  const masterReaders = [...readers].filter(([, secrets]) => secrets.includes('WarehouseSecretAttachment'));
+  expect(masterReaders.map(([role]) => role)).toEqual([bootstrap?.role]);
+  expect(readers.get(bootstrap?.role ?? '')?.sort()).toEqual(['MigratorLogin', 'WarehouseSecretAttachment']);
+  expect(readers.get(migrate?.role ?? '')?.sort()).toEqual([
+    'BiLogin',
+    'LoaderLogin',
+    'MigratorLogin',
+    'TransformerLogin',
+  ]);
+  expect(migrate?.variables).toMatchObject({
+    LOADER_LOGIN_SECRET_ARN: expect.anything(),
+    TRANSFORMER_LOGIN_SECRET_ARN: expect.anything(),
+  });
+  // Nothing outside the pipeline stack's own functions reads it there either.
+  expect(
+    fns.filter((fn) => imported(fn.variables.DATABASE_SECRET_ARN) === 'WarehouseSecretAttachment'),
+  ).toHaveLength(1);
+});
+
+test('deploying bootstraps the migrator, then migrates and sets the logins, on every deployment', () => {
+  const migrator = Object.entries(pipeline.findResources('Custom::WarehouseMigrator'));
+  const schema = Object.values(pipeline.findResources('Custom::WarehouseSchema'));
+  expect(migrator).toHaveLength(1);
+  expect(schema).toHaveLength(1);
+  const [migratorId, migratorResource] = migrator[0] ?? [];
+  expect(schema[0]?.Properties).toMatchObject({
+    migrations: expect.stringMatching(/^[0-9a-f]{64}$/),
+    deployment: expect.any(String),
+  });
+  expect(schema[0]?.DependsOn).toContain(migratorId);
+  // The nonce: the same within one synth, a new one in the next.
+  expect(migratorResource?.Properties.deployment).toBe(schema[0]?.Properties.deployment);
+  const next = Object.values(stacks().pipeline.findResources('Custom::WarehouseSchema'))[0];
+  expect(next?.Properties.deployment).not.toBe(schema[0]?.Properties.deployment);
+  expect(next?.Properties.migrations).toBe(schema[0]?.Properties.migrations);
+
+  // The step functions switch to their logins only once the logins exist.
+  const startRun = Object.entries(pipeline.findResources('AWS::Lambda::Function')).find(([id]) =>
+    id.startsWith('PipelineStartRun'),
+  );
+  expect(startRun?.[1].DependsOn).toEqual(
+    expect.arrayContaining([expect.stringMatching(/^SchemaWarehouse/)]),
+  );
 });
 
 test('alarms reach an encrypted topic: failed and timed-out runs, stale analytics, data quality, waiting files, errors, database', () => {
@@ -114,6 +226,8 @@ test('alarms reach an encrypted topic: failed and timed-out runs, stale analytic
     'data-quality',
     'waited more than 26 hours',
     'functions are failing',
+    'was rejected',
+    'failed to load on each of the last 3 days',
     'CPU',
     'free storage',
   ]) {
@@ -131,6 +245,31 @@ test('alarms reach an encrypted topic: failed and timed-out runs, stale analytic
     ComparisonOperator: 'LessThanThreshold',
   });
   pipeline.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+});
+
+test('rejected files alarm on one in a day, files failing to load on three days in a row; both are graphed', () => {
+  pipeline.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    Namespace: 'SaasAnalyticsPipeline',
+    MetricName: 'FilesRejected',
+    Statistic: 'Sum',
+    Period: 86400,
+    EvaluationPeriods: 1,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    TreatMissingData: 'notBreaching',
+  });
+  pipeline.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    Namespace: 'SaasAnalyticsPipeline',
+    MetricName: 'FilesFailedToLoad',
+    Period: 86400,
+    EvaluationPeriods: 3,
+    DatapointsToAlarm: 3,
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+  });
+  const body = JSON.stringify(Object.values(pipeline.findResources('AWS::CloudWatch::Dashboard'))[0]);
+  expect(body).toContain('FilesRejected');
+  expect(body).toContain('FilesFailedToLoad');
 });
 
 test('an alarm address from context is subscribed to the topic', () => {

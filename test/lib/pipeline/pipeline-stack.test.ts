@@ -133,3 +133,35 @@ test('landing files move to Infrequent Access, then Glacier, and their events re
     LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'landing/' }),
   });
 });
+
+test('a database of your own: one secret for every step by default, or a login per job by name', () => {
+  const secretOf = (t: Template) =>
+    Object.fromEntries(
+      Object.entries(t.findResources('AWS::Lambda::Function')).map(([id, fn]) => [
+        id.replace(/^Pipeline|[0-9A-F]{8}$/g, ''),
+        JSON.stringify(fn.Properties.Environment.Variables.DATABASE_SECRET_ARN),
+      ]),
+    );
+  const shared = new Set(Object.values(secretOf(template)));
+  expect(shared.size).toBe(1);
+  expect([...shared][0]).toContain('saas-pipeline/database');
+
+  const app = new App({
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      databaseSecretName: 'warehouse/owner',
+      loaderSecretName: 'warehouse/loader',
+      transformerSecretName: 'warehouse/transformer',
+    },
+    builtinCloudFormationValidation: false,
+  });
+  const perJob = secretOf(Template.fromStack(addStacks(app).pipeline));
+  for (const [step, secret] of Object.entries(perJob))
+    expect({ step, secret }).toEqual({
+      step,
+      secret: expect.stringContaining(
+        ['LoadFile', 'ListNewFiles'].includes(step) ? 'warehouse/loader' : 'warehouse/transformer',
+      ),
+    });
+  expect(Object.keys(perJob)).toHaveLength(STEP_HANDLERS.length);
+});
