@@ -23,6 +23,7 @@ import { generate } from '../generator';
 import { withDatabase } from './database';
 import { createPool, type Pool } from '../lambdas/warehouse/db';
 import type { IngestSource } from '../lambdas/warehouse/ingest';
+import { migrate } from '../lambdas/warehouse/migrate';
 import { runWarehouse, type StepEvent } from '../lambdas/warehouse/pipeline';
 import { listLandedFiles } from '../lib/local/landing-folder';
 import { createLocalHandlers } from '../lib/local/handlers';
@@ -173,6 +174,8 @@ async function main(): Promise<void> {
         s3: () => store.client,
         landing: { bucket: 'landing', prefix: 'events/' },
       });
+      // As the CLI does: the owner migrates, and the steps run as the Lambda functions' roles would.
+      await migrate(pool);
       const rendered = renderStateMachine();
       const started = performance.now();
       const result = await executeStateMachine(rendered, {
