@@ -110,6 +110,24 @@ test('numbers: what a double holds passes; past it, or written too long, does no
     expect({ bad, reason: numberProblem(bad)?.reason }).toEqual({ bad, reason: 'number_out_of_range' });
 });
 
+test('every way JSON can place a number is seen, whatever the spacing', () => {
+  for (const line of [
+    '1e999',
+    '-1e999',
+    '{"a":1e999}',
+    '{"a": [ 1, 2E+999]}',
+    '[0.5, -7.5e-400]',
+    `{"a":${'9'.repeat(70)}}`,
+    `{"a":0.${'0'.repeat(400)}1}`,
+    `{"a" :\t1e999}`,
+  ])
+    expect({ line: line.slice(0, 40), reason: structureProblem(line)?.reason }).toEqual({
+      line: line.slice(0, 40),
+      reason: 'number_out_of_range',
+    });
+  expect(structureProblem('{"id":"3e4f-1e999","at":"2024-01-01T00:00:00Z","n":[1,2.5,-3e2]}')).toBeNull();
+});
+
 test('nesting is counted outside strings only', () => {
   const deep = (n: number) => '['.repeat(n) + ']'.repeat(n);
   expect(structureProblem(deep(LINE_LIMITS.maxDepth))).toBeNull();
