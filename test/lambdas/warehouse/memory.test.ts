@@ -13,9 +13,11 @@ import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { goodLines, POISON_FILES } from '../../support/poison';
 
 // The loader's memory is bounded by the line limit, not by the file. Each case loads in a process of
-// its own (bench/fault-case.ts, read from disk as a stream), whose peak resident memory is the case's.
-// Measured here: about 80 MB for a file of three lines, the same for a 1 GiB gzip bomb, 135 MB for
-// 110 MB of invalid lines and 140 MB for three times as many (GC headroom, not the input).
+// its own (bench/fault-case.ts, read from disk as a stream), which samples its resident memory while
+// the run goes (not maxRSS: Linux carries that over from the parent across fork and exec, so a child
+// of a big jest worker would report the worker's). Measured here: about 80 MB for a file of three
+// lines, 90 MB for a 1 GiB gzip bomb, 130-146 MB for 110 MB of invalid lines and about as much for
+// three times as many (GC headroom, not the input).
 const PEAK_RSS_BOUND_MB = 200;
 
 jest.setTimeout(120_000);
