@@ -21,7 +21,7 @@ import { startTestS3, type TestS3 } from '../../support/s3';
 jest.setTimeout(240_000);
 
 const CLI = path.resolve(__dirname, '../../../bin/saas-pipeline.js');
-const AS_OF = '2024-02-15';
+const AS_OF = '2024-01-14';
 const TABLES = [...WAREHOUSE_TABLES, ...PUBLISHED_TABLES];
 
 let s3: TestS3;
@@ -31,7 +31,8 @@ beforeAll(async () => {
   s3 = await startTestS3(['landing']);
   home = await mkdtemp(path.join(tmpdir(), 'saas-pipeline-crash-'));
   await chmod(home, 0o755);
-  // Six weeks, about 140,000 events with 1% bad lines: each kind of work lasts long enough to be caught in.
+  // Two weeks with 1% bad lines. The run is caught in each kind of work by a lock it must wait for, so
+  // the work need not last long.
   await generate({
     from: '2024-01-01',
     to: AS_OF,
@@ -86,54 +87,111 @@ function finished(child: ChildProcess & { output: string[] }): Promise<Finished>
   });
 }
 
-/** What PostgreSQL shows a run doing, for each moment we kill it in. */
-const MOMENTS: Record<string, string> = {
-  migration: `exists (select 1 from pg_locks as l where l.pid = a.pid and l.locktype = 'advisory'
-                and l.granted and l.objid = (hashtext('saas-pipeline:migrate')::bigint & 4294967295)::oid)`,
-  loading: `a.query ilike 'copy raw.events%'`,
-  // pg_stat_activity keeps the first 1,024 bytes of a statement: match what comes early in it.
-  staging: `a.query ilike '%from staging.raw_events_checked%'`,
-  core: `a.query ilike '%insert into core.fact_daily_user_activity%'`,
-  refresh: `a.query ilike '%refresh_build_view%'`,
-  publication: `a.query ilike '%insert into analytics.%'`,
+/**
+ * How to catch a run in the middle of each kind of work. Where a table the work writes exists, the
+ * test holds a lock on it that the work must wait for, so the run is caught there for certain: the
+ * moment is when a backend of the run waits for that lock. A migration on an empty database has no
+ * table yet, so it is caught holding its own advisory lock, which lasts the whole migration.
+ */
+/** A backend waits for a table lock (the test's), not for one of the pipeline's advisory locks. */
+const WAITS = `a.wait_event_type = 'Lock' and a.wait_event = 'relation'`;
+
+const MOMENTS: Record<string, { readonly block?: string; readonly seen: string }> = {
+  migration: {
+    seen: `exists (select 1 from pg_locks as l where l.pid = a.pid and l.locktype = 'advisory' and l.granted
+      and l.objid = (hashtext('saas-pipeline:migrate')::bigint & 4294967295)::oid)`,
+  },
+  // COPY waits; the ledger row it claimed is in the same transaction.
+  loading: { block: 'lock table raw.events in share mode', seen: WAITS },
+  staging: { block: 'lock table staging.events in share mode', seen: WAITS },
+  // fact_events is built and committed first; the daily aggregates then wait.
+  core: {
+    block: 'lock table core.fact_daily_user_activity in share mode',
+    seen: WAITS,
+  },
+  // One view waits; the other three may be refreshed by then.
+  refresh: {
+    // A materialized view cannot be named in LOCK; reading it in a transaction holds the same lock.
+    block: 'select count(*) from analytics_build.daily_active_users',
+    seen: WAITS,
+  },
+  // The as-of date is published last: every other table has been written when it waits.
+  publication: { block: 'lock table analytics.as_of in exclusive mode', seen: WAITS },
 };
 
-/** Polls until a backend of this database is in the given moment; fails after a minute. */
-async function waitForMoment(db: TestDatabase, moment: string, child: ChildProcess): Promise<void> {
-  const admin = new pg.Client({ connectionString: db.url });
-  await admin.connect();
+/**
+ * Starts the run, holds the moment's lock if it has one, waits until the run is caught in the moment
+ * (a minute at most), kills it with SIGKILL, and lets the lock go.
+ */
+async function killDuring(db: TestDatabase, moment: string): Promise<Finished> {
+  const { block, seen } = MOMENTS[moment] as (typeof MOMENTS)[string];
+  const locker = new pg.Client({ connectionString: db.url });
+  await locker.connect();
+  try {
+    if (block) await locker.query(`begin; ${block}`);
+    const doomed = startRun(db);
+    const done = finished(doomed);
+    await waitUntil(db, seen, doomed, moment);
+    doomed.kill('SIGKILL');
+    return await done;
+  } finally {
+    await locker.query('rollback').catch(() => undefined);
+    await locker.end();
+  }
+}
+
+/**
+ * Polls pg_stat_activity from a connection of its own, outside any transaction: inside one,
+ * PostgreSQL shows every query the same snapshot of it until the transaction ends.
+ */
+async function waitUntil(db: TestDatabase, seen: string, child: ChildProcess, moment: string): Promise<void> {
+  const watcher = new pg.Client({ connectionString: db.url });
+  await watcher.connect();
   try {
     const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
+    for (;;) {
       if (child.exitCode !== null) throw new Error(`the run ended (code ${child.exitCode}) before ${moment}`);
-      const { rows } = await admin.query(
+      if (Date.now() > deadline) throw new Error(`never saw ${moment}`);
+      const { rows } = await watcher.query(
         `select 1 from pg_stat_activity as a
-         where a.datname = current_database() and a.pid <> pg_backend_pid() and a.state = 'active'
-           and ${MOMENTS[moment]}`,
+         where a.datname = current_database() and a.pid <> pg_backend_pid() and ${seen}`,
       );
       if (rows.length > 0) return;
       await new Promise((resolve) => setTimeout(resolve, 3));
     }
-    throw new Error(`never saw ${moment}`);
   } finally {
-    await admin.end();
+    await watcher.end();
   }
 }
 
-test('kill -9 during migration, loading, staging, core, refresh and publication, one after another: then the tables of a clean run', async () => {
+test('kill -9 during a migration of an empty database, then run again: the tables of a clean run', async () => {
   const db = await createTestDatabase({ migrate: false });
   try {
-    for (const moment of Object.keys(MOMENTS)) {
-      const doomed = startRun(db);
-      const done = finished(doomed);
-      await waitForMoment(db, moment, doomed);
-      doomed.kill('SIGKILL');
-      expect({ moment, signal: (await done).signal }).toEqual({ moment, signal: 'SIGKILL' });
+    expect((await killDuring(db, 'migration')).signal).toBe('SIGKILL');
+    // The migration is one transaction: nothing of it is left.
+    const left = await db.pool.query(
+      `select count(*)::integer as n from pg_namespace where nspname in ('raw', 'ops')`,
+    );
+    expect(left.rows[0].n).toBe(0);
+    const next = await finished(startRun(db));
+    expect(next.code).toBe(0);
+    expect(await snapshotTables(db.pool, TABLES, { ignoreLineage: true })).toEqual(reference);
+  } finally {
+    await db.drop();
+  }
+});
+
+test('kill -9 during loading, staging, core, refresh and publication, one after another: then the tables of a clean run', async () => {
+  const db = await createTestDatabase();
+  try {
+    for (const moment of ['loading', 'staging', 'core', 'refresh', 'publication']) {
+      const killed = await killDuring(db, moment);
+      expect({ moment, signal: killed.signal }).toEqual({ moment, signal: 'SIGKILL' });
     }
     const next = await finished(startRun(db));
     expect(next.code).toBe(0);
     expect(await snapshotTables(db.pool, TABLES, { ignoreLineage: true })).toEqual(reference);
-    // No dead run blocked the next: each is marked abandoned (the first died before it began).
+    // No dead run blocked the next: each is marked abandoned.
     const runs = await db.pool.query<{ status: string }>('select status from ops.runs order by started_at');
     expect(runs.rows.map((run) => run.status)).toEqual([...Array(5).fill('abandoned'), 'succeeded']);
   } finally {
@@ -144,17 +202,27 @@ test('kill -9 during migration, loading, staging, core, refresh and publication,
 test('two runs at once: the second stops at once; after the first is killed, the next run takes over', async () => {
   const db = await createTestDatabase();
   try {
+    // The second run starts while the first is held in staging, which is then killed.
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    await locker.query(`begin; ${MOMENTS.staging?.block}`);
     const first = startRun(db);
     const firstDone = finished(first);
-    await waitForMoment(db, 'staging', first);
-    const started = Date.now();
-    const second = await finished(startRun(db));
-    expect(second.code).toBe(4);
-    expect(second.output).toMatch(/is still running; two runs never interleave/);
-    expect(Date.now() - started).toBeLessThan(20_000);
-
-    first.kill('SIGKILL');
-    await firstDone;
+    try {
+      await waitUntil(db, WAITS, first, 'staging');
+      const started = Date.now();
+      const second = await finished(startRun(db));
+      expect({ code: second.code, output: second.output }).toEqual({
+        code: 4,
+        output: expect.stringMatching(/is still running; two runs never interleave/),
+      });
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      first.kill('SIGKILL');
+      await firstDone;
+      await locker.query('rollback').catch(() => undefined);
+      await locker.end();
+    }
     const third = await finished(startRun(db));
     expect(third.code).toBe(0);
     const runs = await db.pool.query<{ status: string; error: string | null }>(
