@@ -1,4 +1,5 @@
 import type { App } from 'aws-cdk-lib';
+import { parseMinEventTimestamp } from '../lambdas/warehouse/limits';
 import { DatabaseStack } from './database-stack';
 import { NetworkStack, SUBNETS } from './network-stack';
 import { PipelineStack } from './pipeline-stack';
@@ -19,6 +20,17 @@ export function addStacks(app: App): {
     const value = app.node.tryGetContext(name) as unknown;
     return value === undefined ? undefined : String(value);
   };
+  // Staging's settings, checked here so that a bad one fails the synth, not the first run.
+  const staging = () => {
+    const floor = context('minEventTimestamp');
+    const lines = context('stagingBatchMaxLines');
+    if (lines !== undefined && !(Number.isSafeInteger(Number(lines)) && Number(lines) > 0))
+      throw new Error(`stagingBatchMaxLines must be a positive whole number, got ${JSON.stringify(lines)}`);
+    return {
+      minEventTimestamp: floor === undefined ? undefined : parseMinEventTimestamp(floor, 'minEventTimestamp'),
+      stagingBatchMaxLines: lines === undefined ? undefined : Number(lines),
+    };
+  };
   if (context('databaseSecretName') || context('databaseSecretArn')) {
     const pipeline = new PipelineStack(app, 'SaasAnalyticsPipeline', {
       databaseSecretName: context('databaseSecretName'),
@@ -27,6 +39,7 @@ export function addStacks(app: App): {
       loaderSecretName: context('loaderSecretName'),
       transformerSecretName: context('transformerSecretName'),
       alarmEmail: context('alarmEmail'),
+      ...staging(),
     });
     return { pipeline };
   }
@@ -45,6 +58,7 @@ export function addStacks(app: App): {
     infrequentAccessAfterDays: days('infrequentAccessAfterDays'),
     startOnNewFiles: context('startOnNewFiles') === 'true',
     glacierAfterDays: days('glacierAfterDays'),
+    ...staging(),
     database: {
       instance: database.instance,
       masterSecret: database.masterSecret,

@@ -38,6 +38,10 @@ export interface PipelineStackProps extends StackProps {
   readonly transformerSecretName?: string;
   /** Start a run a few minutes after new files land, besides the daily one. @default false */
   readonly startOnNewFiles?: boolean;
+  /** The earliest event instant staging accepts. @default 2000-01-01T00:00:00Z */
+  readonly minEventTimestamp?: string;
+  /** Lines one staging batch takes at most. @default 5,000,000 */
+  readonly stagingBatchMaxLines?: number;
   /** Send the alarms to this address. @default none: subscribe to the topic later */
   readonly alarmEmail?: string;
   /** Landing files move to Infrequent Access after this many days. @default 30 */
@@ -119,6 +123,8 @@ export class PipelineStack extends Stack {
       landingBucket,
       loaderSecret: logins.loader,
       transformerSecret: logins.transformer,
+      minEventTimestamp: props.minEventTimestamp,
+      stagingBatchMaxLines: props.stagingBatchMaxLines,
       vpc: props.database?.vpc,
       vpcSubnets: props.database?.vpcSubnets,
       securityGroups: props.database?.securityGroups,

@@ -1,4 +1,4 @@
-import { DEFAULT_MIN_EVENT_TIMESTAMP } from '../warehouse/limits';
+import { DEFAULT_MIN_EVENT_TIMESTAMP, parseMinEventTimestamp } from '../warehouse/limits';
 import { STAGING_BATCH_LIMITS } from '../warehouse/staging';
 
 /**
@@ -7,13 +7,7 @@ import { STAGING_BATCH_LIMITS } from '../warehouse/staging';
  */
 export function minEventTimestamp(): string {
   const value = process.env.MIN_EVENT_TIMESTAMP;
-  if (value === undefined || value === '') return DEFAULT_MIN_EVENT_TIMESTAMP;
-  const instant = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  if (!/(Z|[+-]\d{2}:?\d{2})$/.test(instant) || Number.isNaN(Date.parse(instant)))
-    throw new Error(
-      `MIN_EVENT_TIMESTAMP must be a date (2020-01-01) or an instant with a zone (2020-01-01T00:00:00Z), got ${JSON.stringify(value)}`,
-    );
-  return instant;
+  return value === undefined || value === '' ? DEFAULT_MIN_EVENT_TIMESTAMP : parseMinEventTimestamp(value);
 }
 
 /**

@@ -54,5 +54,18 @@ export const MAX_IDENTIFIER_CHARS = 256;
  */
 export const DEFAULT_MIN_EVENT_TIMESTAMP = '2000-01-01T00:00:00Z';
 
+/**
+ * The earliest event instant as staging takes it: a date (its UTC midnight) or an ISO-8601 instant
+ * with a zone. Throws a message that names the setting for anything else.
+ */
+export function parseMinEventTimestamp(value: string, setting = 'MIN_EVENT_TIMESTAMP'): string {
+  const instant = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  if (!/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(instant) || Number.isNaN(Date.parse(instant)))
+    throw new Error(
+      `${setting} must be a date (2020-01-01) or an instant with a zone (2020-01-01T00:00:00Z), got ${JSON.stringify(value)}`,
+    );
+  return instant;
+}
+
 /** A load that failed for a passing reason (connection lost, throttling) in this many runs is rejected. */
 export const MAX_FAILED_LOAD_RUNS = 3;

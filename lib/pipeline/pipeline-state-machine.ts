@@ -48,6 +48,14 @@ export interface PipelineStateMachineProps {
   readonly loadConcurrency?: number;
   /** Start a run every day at 02:00 UTC for yesterday. @default true */
   readonly dailySchedule?: boolean;
+  /**
+   * Events before this instant (a date, or an ISO-8601 instant with a zone) are quarantined as
+   * timestamp_too_old: the stage function's MIN_EVENT_TIMESTAMP.
+   * @default 2000-01-01T00:00:00Z (DEFAULT_MIN_EVENT_TIMESTAMP)
+   */
+  readonly minEventTimestamp?: string;
+  /** Lines one staging batch takes at most: STAGING_BATCH_MAX_LINES. @default 5,000,000 */
+  readonly stagingBatchMaxLines?: number;
 }
 
 /** Transient failures worth retrying with back-off: the Lambda service, or a dropped database connection. */
@@ -95,11 +103,12 @@ export class PipelineStateMachine extends Construct {
       'load-file': fn('load-file', 'Stream one landing file into raw.events', Duration.minutes(15))
         .bindDatabase(loader)
         .bindLandingBucket(props.landingBucket, prefix),
-      'stage-events': fn(
-        'stage-events',
-        'Type, validate and deduplicate loaded files',
-        Duration.minutes(15),
-      ).bindDatabase(transformer),
+      'stage-events': withSettings(
+        fn('stage-events', 'Type, validate and deduplicate loaded files', Duration.minutes(15)).bindDatabase(
+          transformer,
+        ),
+        { MIN_EVENT_TIMESTAMP: props.minEventTimestamp, STAGING_BATCH_MAX_LINES: props.stagingBatchMaxLines },
+      ),
       'build-model': fn(
         'build-model',
         'Rebuild one core model for the pending dates',
@@ -369,6 +378,16 @@ export class PipelineStateMachine extends Construct {
       });
     }
   }
+}
+
+/** Adds the settings that are given as environment variables; the handler reads and checks them. */
+function withSettings(
+  fn: PipelineFunction,
+  settings: Record<string, string | number | undefined>,
+): PipelineFunction {
+  for (const [name, value] of Object.entries(settings))
+    if (value !== undefined) fn.addEnvironment(name, String(value));
+  return fn;
 }
 
 function pascal(name: string): string {

@@ -165,3 +165,26 @@ test('a database of your own: one secret for every step by default, or a login p
     });
   expect(Object.keys(perJob)).toHaveLength(STEP_HANDLERS.length);
 });
+
+test('staging settings from the context reach the stage function, and a bad one fails the synth', () => {
+  const app = new App({
+    context: {
+      'aws:cdk:bundling-stacks': [],
+      minEventTimestamp: '2020-01-01',
+      stagingBatchMaxLines: '1000000',
+    },
+    builtinCloudFormationValidation: false,
+  });
+  const template = Template.fromStack(addStacks(app).pipeline);
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Description: 'Type, validate and deduplicate loaded files',
+    Environment: {
+      Variables: Match.objectLike({
+        MIN_EVENT_TIMESTAMP: '2020-01-01T00:00:00Z',
+        STAGING_BATCH_MAX_LINES: '1000000',
+      }),
+    },
+  });
+  const bad = new App({ context: { 'aws:cdk:bundling-stacks': [], minEventTimestamp: 'last year' } });
+  expect(() => addStacks(bad)).toThrow(/minEventTimestamp must be a date/);
+});
