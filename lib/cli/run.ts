@@ -34,6 +34,13 @@ Environment:
   LANDING_BUCKET   the landing bucket (default landing)
   S3_ENDPOINT      an S3 API (LocalStack, AWS); unset: a local S3 server in $SAAS_PIPELINE_HOME/s3
   AWS_REGION       region for S3_ENDPOINT
+  MIN_EVENT_TIMESTAMP  events before it are quarantined as timestamp_too_old   default 2000-01-01
+  STAGING_BATCH_MAX_LINES, STAGING_BATCH_MAX_BYTES
+                   what one staging batch takes at most      default 5000000 lines, 2 GiB
+
+A file that can never load (damaged gzip, not text, too large) is rejected and the run goes on;
+"saas-pipeline files" lists it and "files retry KEY" lets it load again. A run killed on the way
+is marked abandoned by the next one, which carries on from where it stopped.
 
 Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run (or
 command, on the embedded database) is in progress, 5 database unreachable, 130 interrupted (the
