@@ -47,6 +47,10 @@ function filesWithRefusedLines(prefix: string) {
   ];
 }
 
+/** Staging, core and analytics, without the lineage that load order decides. */
+const tablesOf = (db: TestDatabase) =>
+  snapshotTables(db.pool, ['staging.events', ...CORE_AND_ANALYTICS_TABLES], { ignoreLineage: true });
+
 let clean: TestDatabase;
 let expected: Record<string, unknown[]>;
 beforeAll(async () => {
@@ -62,9 +66,7 @@ beforeAll(async () => {
     ],
     asOf: AS_OF,
   });
-  expected = await snapshotTables(clean.pool, ['staging.events', ...CORE_AND_ANALYTICS_TABLES], {
-    ignoreLineage: true,
-  });
+  expected = await tablesOf(clean);
 });
 afterAll(() => clean.drop());
 
@@ -98,11 +100,7 @@ test.each([
         },
       ]);
       // The rest is what it would have been; the gate's reconciliation of every line passed.
-      expect(
-        await snapshotTables(db.pool, ['staging.events', ...CORE_AND_ANALYTICS_TABLES], {
-          ignoreLineage: true,
-        }),
-      ).toEqual(expected);
+      expect(await tablesOf(db)).toEqual(expected);
     } finally {
       await db.drop();
     }
@@ -132,11 +130,7 @@ test('an event refused by a core model leaves staging for the quarantine; the mo
     const pending = await db.pool.query('select event_date::text as d from ops.pending_dates');
     expect(pending.rows).toEqual([{ d: '2024-01-12' }]);
     await runWarehouse(db.pool, { asOf: AS_OF });
-    expect(
-      await snapshotTables(db.pool, ['staging.events', ...CORE_AND_ANALYTICS_TABLES], {
-        ignoreLineage: true,
-      }),
-    ).toEqual(expected);
+    expect(await tablesOf(db)).toEqual(expected);
   } finally {
     await db.drop();
   }
@@ -177,11 +171,7 @@ test('staging in small batches gives the same warehouse as one batch', async () 
     expect(batches.rows[0].n).toBeGreaterThan(3);
     expect(staged.filesWaiting).toBe(0);
     await runWarehouse(db.pool, { asOf: AS_OF });
-    expect(
-      await snapshotTables(db.pool, ['staging.events', ...CORE_AND_ANALYTICS_TABLES], {
-        ignoreLineage: true,
-      }),
-    ).toEqual(expected);
+    expect(await tablesOf(db)).toEqual(expected);
   } finally {
     await db.drop();
   }
