@@ -1,6 +1,7 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { ingestFile, recordTransientFailure } from '../warehouse/ingest';
+import { countLoadAttempt, recordLoadFailure } from '../warehouse/file-ledger';
+import { ingestFile } from '../warehouse/ingest';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { emitMetric } from './log';
 import { expectString, runStep } from './step';
@@ -33,6 +34,14 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
       runId,
       `load_file ${key}`,
       async (): Promise<LoadFileResult> => {
+        // Counted before anything can fail or hang: a load that dies with its function counts too.
+        const file = { bucket, key, etag: input.etag };
+        const attempt = await countLoadAttempt(pool, file, runId);
+        if (attempt.rejected) {
+          emitMetric('FilesRejected', 1);
+          return { key, status: 'rejected', rows: 0, rejectReason: 'too_many_failures' };
+        }
+        if (!attempt.proceed) return { key, status: 'skipped', rows: 0 };
         let object;
         try {
           // If-Match pins the version that was listed.
@@ -47,22 +56,15 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
           const name = (error as Error).name;
           if (name === 'PreconditionFailed') return { key, status: 'changed', rows: 0 };
           if (name === 'NoSuchKey') return { key, status: 'missing', rows: 0 };
-          // Counted against the file like a failed load, so that one S3 never serves is rejected in the end.
-          const rejected = await recordTransientFailure(
-            pool,
-            { bucket, key, etag: input.etag },
-            error,
-            runId,
-          );
-          if (rejected === null) throw error;
-          emitMetric('FilesRejected', 1);
-          return { key, status: 'rejected', rows: 0, rejectReason: 'too_many_failures' };
+          // Its attempt is counted: a file S3 never serves is rejected after a few runs.
+          await recordLoadFailure(pool, file, error);
+          throw error;
         }
         const etag = (object.ETag ?? input.etag).replace(/"/g, '');
         const result = await ingestFile(
           pool,
           { bucket, key, etag, sizeBytes: object.ContentLength, body: object.Body as Readable },
-          { runId },
+          { runId, attemptCounted: true },
         );
         // The alarm on rejected files counts these, whatever happens to the run.
         if (result.status === 'rejected') emitMetric('FilesRejected', 1);

@@ -72,6 +72,15 @@ export async function publishAnalytics(
   return withTransaction(pool, async (client) => {
     // Two publications never interleave; a second waits and then publishes on top.
     await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:publish'))`);
+    // Only a run that still owns the warehouse publishes: one marked abandoned meanwhile (its slot
+    // was lost, and another run may be building) must not show readers what it built.
+    const { rows: owner } = await client.query<{ status: string }>(
+      'select status from ops.runs where run_id = $1 for update',
+      [scope.runId],
+    );
+    const status = owner[0]?.status ?? 'unknown';
+    if (status !== 'running')
+      throw new Error(`Run ${scope.runId} is ${status}, not running: it publishes nothing`);
     const results = await runSqlFile(client, 'models/analytics/publish.sql', {
       run_id: scope.runId,
       dates: scope.dates,

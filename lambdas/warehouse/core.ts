@@ -75,9 +75,11 @@ export async function buildCoreModel(
     } catch (error) {
       await client.query('rollback to savepoint model_build');
       if (!isRowDataError(error)) throw error;
-      rejectedByDatabase = await isolateFailingEvents(client, model, dates);
+      const isolated = await isolateFailingEvents(client, model, dates);
+      rejectedByDatabase = isolated.found;
       if (rejectedByDatabase === 0) throw error;
       await assertFewRejected(client, dates, rejectedByDatabase, error);
+      await rebuildEarlierModels(client, model, isolated.dates);
       results = await build();
     }
     const rows = results.at(-1)?.rowCount ?? 0;
@@ -87,10 +89,23 @@ export async function buildCoreModel(
 }
 
 /**
+ * The models of the groups before this one were built from the events just quarantined, and have
+ * committed: rebuilt here for those dates, in this transaction, they agree with staging again before
+ * the quality gate compares them. (Models of the same group were built beside this one; the dates'
+ * new pending mark has the next run rebuild them.)
+ */
+async function rebuildEarlierModels(client: PoolClient, model: CoreModel, dates: string[]): Promise<void> {
+  if (dates.length === 0) return;
+  const group = CORE_MODEL_GROUPS.findIndex((models) => (models as readonly CoreModel[]).includes(model));
+  for (const earlier of CORE_MODEL_GROUPS.slice(0, group).flat())
+    await runSqlFile(client, `models/core/${earlier}.sql`, { dates });
+}
+
+/**
  * Past these, a failing model is a bug to fix rather than a few bad events to set aside: more than
  * 100 events, or more than half of the dates' events, and the model fails with nothing quarantined.
  */
-const ISOLATION_LIMITS = { events: 100, probes: 2000, share: 0.5 };
+const ISOLATION_LIMITS = { events: 100, probes: 2000, share: 0.5, seconds: 300 };
 
 async function assertFewRejected(
   client: PoolClient,
@@ -118,11 +133,18 @@ async function assertFewRejected(
  * transaction; its date is marked pending again so that every model is rebuilt without it. A date
  * that fails even with none of its own events (a dimension reading other dates) is left alone.
  */
-async function isolateFailingEvents(client: PoolClient, model: CoreModel, dates: string[]): Promise<number> {
+async function isolateFailingEvents(
+  client: PoolClient,
+  model: CoreModel,
+  dates: string[],
+): Promise<{ found: number; dates: string[] }> {
   let probes = 0;
   let found = 0;
+  const deadline = Date.now() + ISOLATION_LIMITS.seconds * 1000;
+  const culpritDates = new Set<string>();
   const probe = (probeDates: string[], keepOnly?: { date: string; low: number; high: number }) => {
     if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.events) return Promise.resolve(null);
+    if (Date.now() > deadline) return Promise.reject(tooLong(found));
     return rowFailureOf(client, async () => {
       if (keepOnly) {
         await client.query(
@@ -158,6 +180,7 @@ async function isolateFailingEvents(client: PoolClient, model: CoreModel, dates:
       (low, high) => probe([date], { date, low, high }),
       async (position, error) => {
         await quarantineStagedEvent(client, date, position, error);
+        culpritDates.add(date);
         found++;
       },
     );
@@ -168,7 +191,7 @@ async function isolateFailingEvents(client: PoolClient, model: CoreModel, dates:
     (from, to) => probe(dates.slice(from, to + 1)),
     (position) => inDate(dates[position] as string),
   );
-  return found;
+  return { found, dates: [...culpritDates].sort() };
 }
 
 /** Moves one staged event to the quarantine, keeps the file's ledger counts exact, and marks its date again. */
@@ -205,5 +228,11 @@ async function quarantineStagedEvent(
      select $3::date
      on conflict (event_date) do update set marked_at = clock_timestamp()`,
     [position, `${code}: ${error.message.replace(/^models\/core\/\w+\.sql: /, '')}`, date],
+  );
+}
+
+function tooLong(found: number): Error {
+  return new Error(
+    `Finding the rows that make this step fail took longer than ${ISOLATION_LIMITS.seconds} s (${found} found so far); nothing was quarantined. Many rows fail: find the cause in the database's error.`,
   );
 }

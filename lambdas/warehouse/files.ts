@@ -50,23 +50,29 @@ export async function listLedgerFiles(
 }
 
 /**
- * Lets the next run try a rejected file again (every version of the key, or the one ETag given):
- * for when the cause was on our side, a limit raised or a bug fixed. The ledger keeps its history in
+ * Lets the next run try rejected files again: every version of a key (or the one ETag given), or
+ * every file rejected for one reason (after an outage that failed good files in three runs, say).
+ * For when the cause was on our side: a limit raised, a bug fixed. The ledger keeps its history in
  * `error`. Returns the files released.
  */
 export async function releaseRejectedFiles(
   db: Queryable,
-  key: string,
-  options: { etag?: string; by?: string } = {},
+  which: { key?: string; etag?: string; reason?: string },
+  options: { by?: string } = {},
 ): Promise<{ key: string; etag: string }[]> {
+  if (which.key === undefined && which.reason === undefined)
+    throw new Error('Name the files to release: a key, or a reject reason');
   const { rows } = await db.query<{ object_key: string; etag: string }>(
     `update raw.files
         set status = 'failed', failed_runs = 0,
-            error = 'released by ' || $3 || ' at ' || now()::text || ' after ' || reject_reason || ': ' || coalesce(error, ''),
+            error = 'released by ' || $4 || ' at ' || now()::text || ' after ' || reject_reason || ': ' || coalesce(error, ''),
             reject_reason = null, rejected_at = null
-      where object_key = $1 and status = 'rejected' and ($2::text is null or etag = $2)
+      where status = 'rejected'
+        and ($1::text is null or object_key = $1)
+        and ($2::text is null or etag = $2)
+        and ($3::text is null or reject_reason = $3)
       returning object_key, etag`,
-    [key, options.etag ?? null, options.by ?? 'a user'],
+    [which.key ?? null, which.etag ?? null, which.reason ?? null, options.by ?? 'a user'],
   );
   return rows.map((row) => ({ key: row.object_key, etag: row.etag }));
 }

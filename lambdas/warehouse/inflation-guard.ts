@@ -8,6 +8,7 @@ export type RejectReason =
   | 'not_text'
   | 'file_too_large'
   | 'compression_ratio_too_high'
+  | 'too_many_lines'
   | 'rejected_by_database'
   | 'too_many_failures';
 

@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { Pool, PoolClient, Queryable } from './db';
-import { asRejection, ByteCounter, type FileRejection, InflationGuard } from './inflation-guard';
-import { FILE_LIMITS, type FileLimits, MAX_FAILED_LOAD_RUNS } from './limits';
+import type { Pool, PoolClient } from './db';
+import { asRejection, ByteCounter, InflationGuard } from './inflation-guard';
+import { countLoadAttempt, existingFileId, recordLoadFailure, recordRejection } from './file-ledger';
+import { FILE_LIMITS, type FileLimits } from './limits';
 import { COPY_COLUMNS, COPY_OPTIONS, NdjsonToCopyRows } from './ndjson-to-copy';
 
 export interface IngestSource {
@@ -22,6 +23,8 @@ export interface IngestOptions {
   readonly runId?: string;
   /** @default FILE_LIMITS */
   readonly limits?: FileLimits;
+  /** The caller counted this attempt already (countLoadAttempt), before it fetched the object. */
+  readonly attemptCounted?: boolean;
 }
 
 export interface IngestResult {
@@ -43,6 +46,8 @@ export interface IngestResult {
 
 /** A failure that a retry may fix (the connection, S3); the ledger counts it against the file. */
 export class IngestError extends Error {
+  /** The cause's SQLSTATE, so that a lost connection is still told apart as one to retry. */
+  readonly code?: string;
   constructor(
     readonly key: string,
     cause: unknown,
@@ -51,6 +56,7 @@ export class IngestError extends Error {
       cause,
     });
     this.name = 'IngestError';
+    this.code = (cause as { code?: string }).code;
   }
 }
 
@@ -59,7 +65,8 @@ export class IngestError extends Error {
  * commit together, so a file that fails halfway leaves no rows. A failure that no retry can fix
  * (damaged gzip, not text, over the limits) rejects the file: the ledger says why, and it is not
  * tried again until its content changes or a user releases it. Any other failure is recorded and
- * thrown, and after failing in MAX_FAILED_LOAD_RUNS runs the file is rejected too.
+ * thrown; every attempt is counted before it begins (countLoadAttempt), and a file that has failed
+ * in MAX_FAILED_LOAD_RUNS runs is rejected at its next.
  */
 export async function ingestFile(
   pool: Pool,
@@ -78,6 +85,16 @@ export async function ingestFile(
     durationMs: Date.now() - started,
     ...extra,
   });
+  if (!options.attemptCounted) {
+    const attempt = await countLoadAttempt(pool, source, options.runId);
+    if (attempt.rejected) {
+      source.body.destroy();
+      return result(attempt.rejected.fileId, 'rejected', {
+        rejectReason: 'too_many_failures',
+        detail: attempt.rejected.detail,
+      });
+    }
+  }
   const client = await pool.connect();
   try {
     await client.query('begin');
@@ -87,10 +104,11 @@ export async function ingestFile(
       source.body.destroy();
       return result(await existingFileId(client, source), 'skipped');
     }
-    const converter = new NdjsonToCopyRows(claimed);
+    const limits = options.limits ?? FILE_LIMITS;
+    const converter = new NdjsonToCopyRows(claimed, limits.maxLines);
     let inflated: InflationGuard;
     try {
-      inflated = await copyRows(client, source.body, converter, options.limits ?? FILE_LIMITS);
+      inflated = await copyRows(client, source.body, converter, limits);
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       source.body.destroy();
@@ -117,12 +135,7 @@ export async function ingestFile(
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     source.body.destroy();
-    const rejected = await recordTransientFailure(pool, source, error, options.runId).catch(() => null);
-    if (rejected !== null)
-      return result(rejected.fileId, 'rejected', {
-        rejectReason: 'too_many_failures',
-        detail: rejected.detail,
-      });
+    await recordLoadFailure(pool, source, error).catch(() => undefined);
     throw new IngestError(source.key, error);
   } finally {
     client.release();
@@ -135,23 +148,13 @@ async function claimFile(client: PoolClient, source: IngestSource, runId?: strin
     `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, last_run_id)
      values ($1, $2, $3, $4, 'loading', $5)
      on conflict (bucket, object_key, etag) do update
-       set status = 'loading', attempts = f.attempts + 1, started_at = now(), error = null,
+       set status = 'loading', started_at = now(), error = null,
            last_run_id = excluded.last_run_id
        where f.status = 'failed'
      returning file_id`,
     [source.bucket, source.key, source.etag, source.sizeBytes ?? null, runId ?? null],
   );
   return result.rows[0]?.file_id ?? null;
-}
-
-async function existingFileId(db: Queryable, source: IngestSource): Promise<number> {
-  const result = await db.query<{ file_id: number }>(
-    'select file_id from raw.files where bucket = $1 and object_key = $2 and etag = $3',
-    [source.bucket, source.key, source.etag],
-  );
-  const fileId = result.rows[0]?.file_id;
-  if (fileId === undefined) throw new Error(`Ledger row for ${source.key} vanished`);
-  return fileId;
 }
 
 async function copyRows(
@@ -172,69 +175,6 @@ async function copyRows(
   const guard = new InflationGuard(limits, null);
   await pipeline(body, guard, converter, copy);
   return guard;
-}
-
-/** Marks the file rejected, with its reason; a file loaded meanwhile by another loader stays loaded. */
-async function recordRejection(
-  pool: Pool,
-  source: IngestSource,
-  rejection: FileRejection,
-  runId?: string,
-): Promise<number> {
-  const { rows } = await pool.query<{ file_id: number }>(
-    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, reject_reason, error, rejected_at, last_run_id)
-     values ($1, $2, $3, $4, 'rejected', $5, $6, now(), $7)
-     on conflict (bucket, object_key, etag) do update
-       set status = 'rejected', reject_reason = excluded.reject_reason, error = excluded.error,
-           rejected_at = now(), last_run_id = excluded.last_run_id
-       where f.status in ('loading', 'failed')
-     returning file_id`,
-    [
-      source.bucket,
-      source.key,
-      source.etag,
-      source.sizeBytes ?? null,
-      rejection.reason,
-      rejection.detail.slice(0, 2000),
-      runId ?? null,
-    ],
-  );
-  return rows[0]?.file_id ?? (await existingFileId(pool, source));
-}
-
-/**
- * Records a failure a retry may fix. Retries within one run count once; a file that has failed in
- * MAX_FAILED_LOAD_RUNS runs is rejected, so that nothing is retried for ever. Returns the rejection
- * when that happened, else null.
- */
-export async function recordTransientFailure(
-  pool: Pool,
-  source: Omit<IngestSource, 'body'>,
-  error: unknown,
-  runId?: string,
-): Promise<{ fileId: number; detail: string } | null> {
-  const message = String((error as Error).message ?? error).slice(0, 2000);
-  const { rows } = await pool.query<{ file_id: number; failed_runs: number }>(
-    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, error, failed_runs, last_run_id)
-     values ($1, $2, $3, $4, 'failed', $5, 1, $6)
-     on conflict (bucket, object_key, etag) do update
-       set status = 'failed', error = excluded.error, attempts = f.attempts + 1,
-           failed_runs = f.failed_runs
-             + case when excluded.last_run_id is not null and f.last_run_id = excluded.last_run_id then 0 else 1 end,
-           last_run_id = excluded.last_run_id
-       where f.status in ('loading', 'failed')
-     returning file_id, failed_runs`,
-    [source.bucket, source.key, source.etag, source.sizeBytes ?? null, message, runId ?? null],
-  );
-  const row = rows[0];
-  if (row === undefined || row.failed_runs < MAX_FAILED_LOAD_RUNS) return null;
-  const detail = `failed in ${row.failed_runs} runs; the last error: ${message}`.slice(0, 2000);
-  await pool.query(
-    `update raw.files set status = 'rejected', reject_reason = 'too_many_failures', error = $2, rejected_at = now()
-     where file_id = $1 and status = 'failed'`,
-    [row.file_id, detail],
-  );
-  return { fileId: row.file_id, detail };
 }
 
 /** Resolves with the stream's first chunk, put back so that reading starts from it again; null for an empty stream. */

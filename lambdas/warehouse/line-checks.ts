@@ -11,17 +11,17 @@ export interface LineProblem {
 
 /** Why PostgreSQL's jsonb would refuse this line, or a limit it breaks; null when it may be loaded. */
 export function lineProblem(line: string): LineProblem | null {
-  let value: unknown;
   try {
-    value = JSON.parse(line);
+    JSON.parse(line);
   } catch (error) {
     return { reason: 'invalid_json', detail: (error as Error).message };
   }
-  // Before anything recursive walks the value: its depth is not known yet.
   const structure = structureProblem(line);
   if (structure !== null) return structure;
-  // Only escapes can smuggle in what jsonb refuses: NUL and unpaired surrogates.
-  if (line.includes('\\u') && hasJsonbIncompatibleString(value)) {
+  // Only escapes can smuggle in what jsonb refuses: NUL and unpaired surrogates. Every string of the
+  // text is read, not the parsed value: jsonb decodes a key's earlier duplicate too, which JSON.parse
+  // drops ({"a":"\u0000","a":1}).
+  if (line.includes('\\u') && hasJsonbIncompatibleString(line)) {
     return {
       reason: 'invalid_json',
       detail: 'string holds \\u0000 or an unpaired UTF-16 surrogate, which PostgreSQL jsonb cannot store',
@@ -146,13 +146,13 @@ function unsupportedInJsonb(text: string): boolean {
   return text.includes('\u0000') || UNPAIRED_SURROGATE.test(text);
 }
 
-function hasJsonbIncompatibleString(value: unknown): boolean {
-  if (typeof value === 'string') return unsupportedInJsonb(value);
-  if (Array.isArray(value)) return value.some(hasJsonbIncompatibleString);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).some(
-      ([key, item]) => unsupportedInJsonb(key) || hasJsonbIncompatibleString(item),
-    );
+/** Whether any string token of this valid JSON text decodes to what jsonb cannot store. */
+function hasJsonbIncompatibleString(line: string): boolean {
+  for (let start = line.indexOf('"'); start >= 0;) {
+    const end = endOfString(line, start + 1);
+    const token = line.slice(start, end);
+    if (token.includes('\\u') && unsupportedInJsonb(JSON.parse(token) as string)) return true;
+    start = line.indexOf('"', end);
   }
   return false;
 }

@@ -131,6 +131,20 @@ export async function provisionLogins(pool: Pool, logins: PipelineLogins): Promi
         throw new Error(
           `Refusing to manage ${username}: it has ${privileged.map((a) => ATTRIBUTE_NAMES[a]).join(', ')}, which no pipeline login has`,
         );
+      // A role that holds another role (rds_superuser, pg_write_all_data, the migrator) is someone
+      // else's: resetting its password would hand that role to whoever reads the secret.
+      const foreign = await client.query<{ rolname: string }>(
+        `select g.rolname from pg_auth_members as m
+         inner join pg_roles as g on g.oid = m.roleid
+         inner join pg_roles as u on u.oid = m.member
+         where u.rolname = $1 and g.rolname <> all($2::text[])
+         order by 1`,
+        [username, groups],
+      );
+      if (foreign.rows.length > 0)
+        throw new Error(
+          `Refusing to manage ${username}: it is a member of ${foreign.rows.map((row) => row.rolname).join(', ')}, which no pipeline login is`,
+        );
       await client.query(
         `${existing ? 'alter' : 'create'} role ${ident(username)} with login password '${verifier}'`,
       );

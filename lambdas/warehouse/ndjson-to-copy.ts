@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
+import { FileRejection } from './inflation-guard';
 import { LINE_LIMITS } from './limits';
 import { lineProblem, type LineProblem } from './line-checks';
 
@@ -23,6 +24,7 @@ const DELIMITER = '\x02';
 const QUOTE = '\x01';
 const NEWLINE = 0x0a;
 const BOM = '\ufeff';
+const JSON_BLANK = /^[ \t\r]*$/;
 
 /**
  * Turns NDJSON bytes into COPY rows for raw.events. A line that PostgreSQL's jsonb would refuse, or
@@ -40,12 +42,23 @@ export class NdjsonToCopyRows extends Transform {
   /** The line begun earlier is over the limit: the rest of it is dropped up to its newline. */
   private overflowing = false;
 
-  constructor(fileId: number) {
+  constructor(
+    fileId: number,
+    /** Past this many lines the stream fails with a FileRejection (too_many_lines). */
+    private readonly maxLines = Number.POSITIVE_INFINITY,
+  ) {
     super({ writableHighWaterMark: 64 * 1024, readableHighWaterMark: 256 * 1024 });
     this.fileId = String(fileId);
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: TransformCallback): void {
+    this.convertChunk(chunk, encoding, (error, out) => {
+      if (error || this.lineNumber <= this.maxLines) return callback(error, out);
+      callback(new FileRejection('too_many_lines', `more than ${this.maxLines} lines`));
+    });
+  }
+
+  private convertChunk(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     let out = '';
     let start = 0;
     if (this.pendingBytes > 0 || this.overflowing) {
@@ -128,7 +141,8 @@ export class NdjsonToCopyRows extends Transform {
     let line = text.endsWith('\r') ? text.slice(0, -1) : text;
     // A byte-order mark some editors put before the first line is not part of the JSON.
     if (lineNumber === 1 && line.startsWith(BOM)) line = line.slice(1);
-    if (line.trim().length === 0) {
+    // Blank as JSON sees it: only its own whitespace. A line of U+00A0 or U+3000 is not JSON.
+    if (JSON_BLANK.test(line)) {
       this.counts.blank++;
       return '';
     }

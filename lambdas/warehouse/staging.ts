@@ -210,7 +210,7 @@ async function stageShardRows(client: PoolClient, params: SqlParams): Promise<vo
  * 1,000 rows, or more than half of the shard, fail on their own, the shard fails and nothing is
  * quarantined (a trigger or a constraint refusing everything must not empty the warehouse).
  */
-export const ISOLATION_LIMITS = { rows: 1000, probes: 4000, share: 0.5 };
+export const ISOLATION_LIMITS = { rows: 1000, probes: 4000, share: 0.5, seconds: 300 };
 
 async function assertFewRejected(
   client: PoolClient,
@@ -241,8 +241,12 @@ async function assertFewRejected(
 async function isolateFailingRows(client: PoolClient, params: SqlParams): Promise<number> {
   let probes = 0;
   let found = 0;
+  // Each probe reads its files again: many failing rows in a huge file must fail the step in time,
+  // with a message that says so, rather than run into the function's timeout.
+  const deadline = Date.now() + ISOLATION_LIMITS.seconds * 1000;
   const probe = (fileIds: number[], minLine: number, maxLine: number): Promise<Error | null> => {
     if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.rows) return Promise.resolve(null);
+    if (Date.now() > deadline) return Promise.reject(tooLong(found));
     return rowFailureOf(client, () =>
       runSqlFile(client, STAGING_MODEL, {
         ...params,
@@ -377,4 +381,10 @@ function addStageResults(a: StageResult, b: StageResult): StageResult {
 
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
+}
+
+function tooLong(found: number): Error {
+  return new Error(
+    `Finding the rows that make this step fail took longer than ${ISOLATION_LIMITS.seconds} s (${found} found so far); nothing was quarantined. Many rows fail: find the cause in the database's error.`,
+  );
 }

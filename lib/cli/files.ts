@@ -6,22 +6,25 @@ import { withDatabase } from './run';
 
 export const FILES_HELP = `Usage: saas-pipeline files [list] [--status STATUS] [--limit N]
        saas-pipeline files retry KEY [--etag ETAG]
+       saas-pipeline files retry --reason REASON
 
 The file ledger: every landing file the pipeline has seen, by key and ETag, with what became of it.
 
   list     the newest files first, with their status (loading, loaded, staged, failed, rejected),
            why a rejected file was rejected, and how often loading was tried
   retry    let the next run try the rejected file under KEY again (every version of it, or only
-           the one ETag given). A rejected file is otherwise never tried again, unless a new
-           version of it (a new ETag) lands: use this when the cause was on the pipeline's side.
+           the one ETag given), or every file rejected for REASON (too_many_failures after an
+           outage, say). A rejected file is otherwise never tried again, unless a new version of
+           it (a new ETag) lands: use this when the cause was on the pipeline's side.
 
 Options:
   --status STATUS  list only files of this status                 default all
   --limit N        list at most N files                           default 50
   --etag ETAG      retry only this version of KEY
+  --reason REASON  retry every file rejected for this reason
   -h, --help       show this help
 
-Exit codes: 0 done, 1 failed (retry: no rejected file under KEY), 2 bad arguments, 4 the embedded
+Exit codes: 0 done, 1 failed (retry: no such rejected file), 2 bad arguments, 4 the embedded
 database is in use, 5 database unreachable.
 `;
 
@@ -35,6 +38,7 @@ export async function filesCommand(argv: string[], write: Writer): Promise<numbe
       status: { type: 'string' },
       limit: { type: 'string', default: '50' },
       etag: { type: 'string' },
+      reason: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -42,20 +46,25 @@ export async function filesCommand(argv: string[], write: Writer): Promise<numbe
   const [action = 'list', ...rest] = positionals;
   if (action === 'retry') {
     const [key, ...extra] = rest;
-    if (key === undefined || extra.length > 0) {
+    if ((key === undefined) === (values.reason === undefined) || extra.length > 0) {
       write(
-        'files retry needs exactly one KEY: saas-pipeline files retry events/dt=2024-06-01/part-0000.ndjson.gz',
+        'files retry needs one KEY or --reason REASON: saas-pipeline files retry events/dt=2024-06-01/part-0000.ndjson.gz',
       );
       return EXIT.usage;
     }
     return withDatabase(write, async (db) => {
       await migrate(db.pool);
-      const released = await releaseRejectedFiles(db.pool, key, {
-        etag: values.etag,
-        by: 'saas-pipeline files retry',
-      });
+      const released = await releaseRejectedFiles(
+        db.pool,
+        { key, etag: values.etag, reason: values.reason },
+        { by: 'saas-pipeline files retry' },
+      );
       if (released.length === 0) {
-        write(`files retry: no rejected file under ${key}${values.etag ? ` with ETag ${values.etag}` : ''}`);
+        const which =
+          key !== undefined
+            ? `under ${key}${values.etag ? ` with ETag ${values.etag}` : ''}`
+            : `rejected for ${values.reason}`;
+        write(`files retry: no rejected file ${which}`);
         return EXIT.failure;
       }
       write(

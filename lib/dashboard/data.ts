@@ -1,4 +1,4 @@
-import type { Queryable } from '../../lambdas/warehouse/db';
+import type { Pool, Queryable } from '../../lambdas/warehouse/db';
 import { runSqlFile, type SqlParams } from '../../lambdas/warehouse/sql-files';
 import {
   type FeatureUsage,
@@ -36,7 +36,32 @@ export interface OverviewOptions {
   readonly rejectedLimit?: number;
 }
 
+/**
+ * Runs `work` on one connection in one repeatable-read, read-only transaction when `db` is a pool:
+ * every query then sees the same publication, even if a run publishes while they run. Anything else
+ * (a client already in a transaction) is used as it is.
+ */
+export async function inOneSnapshot<T>(db: Queryable, work: (db: Queryable) => Promise<T>): Promise<T> {
+  if (!('connect' in db) || typeof (db as Pool).connect !== 'function') return work(db);
+  const client = await (db as Pool).connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 export async function loadOverview(db: Queryable, options: OverviewOptions = {}): Promise<Overview> {
+  return inOneSnapshot(db, (snapshot) => loadOverviewFrom(snapshot, options));
+}
+
+async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promise<Overview> {
   const [headline, activity, retention, categories, atRisk, runs, layers, quarantine, rejected, quality] =
     await Promise.all([
       rows(db, 'headline'),
@@ -186,11 +211,14 @@ export function allMonthRanges(months: readonly string[]): MonthRange[] {
 
 /** The overview and the feature use of every range, for a report that needs no server. */
 export async function loadReportData(db: Queryable): Promise<ReportData> {
-  const overview = await loadOverview(db);
-  const ranges = allMonthRanges(overview.months);
-  const usage = ranges.length > 0 ? await loadFeatureUsage(db, ranges) : [];
-  return {
-    overview,
-    featureUsage: Object.fromEntries(ranges.map((range, i) => [rangeKey(range), usage[i] ?? []])),
-  };
+  // One snapshot for all of it: the report's figures all come from the same publication.
+  return inOneSnapshot(db, async (snapshot) => {
+    const overview = await loadOverviewFrom(snapshot, {});
+    const ranges = allMonthRanges(overview.months);
+    const usage = ranges.length > 0 ? await loadFeatureUsage(snapshot, ranges) : [];
+    return {
+      overview,
+      featureUsage: Object.fromEntries(ranges.map((range, i) => [rangeKey(range), usage[i] ?? []])),
+    };
+  });
 }

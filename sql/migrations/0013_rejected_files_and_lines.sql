@@ -20,7 +20,7 @@ alter table raw.files add constraint files_reject_reason_check
     (status = 'rejected') = (reject_reason is not null)
     and reject_reason in (
       'truncated_gzip', 'corrupt_gzip', 'not_text', 'file_too_large', 'compression_ratio_too_high',
-      'rejected_by_database', 'too_many_failures')
+      'too_many_lines', 'rejected_by_database', 'too_many_failures')
   );
 create index files_rejected_idx on raw.files (rejected_at) where status = 'rejected';
 

@@ -27,8 +27,9 @@ create index staging_batches_run_idx on ops.staging_batches (run_id);
 
 -- Only a table's owner may ANALYZE it or summarize its BRIN index, and the pipeline's roles own
 -- nothing. These run with the owner's rights, for the pipeline's own tables only.
+-- strict: a null target would otherwise analyze the whole database.
 create function ops.analyze_table(target regclass) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql strict security definer set search_path = pg_catalog, pg_temp as $$
 begin
   if (select n.nspname from pg_class as c inner join pg_namespace as n on n.oid = c.relnamespace
       where c.oid = target) not in ('raw', 'staging', 'core', 'analytics_build') then

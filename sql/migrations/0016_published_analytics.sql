@@ -63,7 +63,7 @@ select as_of_date, coalesce(run_id, 'before-publication') from ops.analytics_as_
 -- rights, for the views in analytics_build only. Nobody reads them while they refresh, so the
 -- refresh need not be CONCURRENTLY.
 create function ops.refresh_build_view(view_name text) returns void
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+language plpgsql strict security definer set search_path = pg_catalog, pg_temp as $$
 begin
   if not exists (select 1 from pg_matviews where schemaname = 'analytics_build' and matviewname = view_name) then
     raise exception 'ops.refresh_build_view: analytics_build.% is no materialized view', view_name;

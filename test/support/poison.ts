@@ -79,6 +79,16 @@ export const POISON_LINES: readonly PoisonLine[] = [
     reason: 'invalid_json',
   },
   {
+    name: 'NUL in a duplicate key that JSON.parse drops',
+    line: '{"event_id":"p-dup-nul","title":"\\u0000","title":"fine","event_type":"user_login","event_timestamp":"2024-03-05T09:00:00Z","user_id":"poison-user"}',
+    reason: 'invalid_json',
+  },
+  {
+    name: 'unpaired surrogate in a duplicate key',
+    line: '{"event_id":"p-dup-surrogate","title":"\\ud800","title":"fine","event_type":"user_login","event_timestamp":"2024-03-05T09:00:00Z","user_id":"poison-user"}',
+    reason: 'invalid_json',
+  },
+  {
     name: 'event_id of 3,200 random characters',
     line: eventLine(base(longId())),
     reason: 'identifier_too_long',

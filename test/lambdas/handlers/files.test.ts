@@ -91,21 +91,27 @@ test('a file that fails for a passing reason in three runs is rejected, not retr
   });
   const listing = fakeS3(async () => ({ Contents: [{ Key: key, ETag: '"flaky"', Size: 10 }] }));
   const load = createLoadFileHandler(deps(unavailable));
-  for (const runId of ['run-flaky-1', 'run-flaky-2']) {
+  for (const runId of ['run-flaky-1', 'run-flaky-2', 'run-flaky-3']) {
     await db.pool.query(`insert into ops.runs (run_id, status) values ($1, 'failed')`, [runId]);
     // The state machine's retries within one run count as one failed run.
     for (let attempt = 0; attempt < 3; attempt++)
       await expect(load({ runId, key, etag: 'flaky' })).rejects.toThrow(/internal error/);
   }
   const failed = await db.pool.query(
-    `select status, failed_runs, attempts from raw.files where object_key = $1`,
+    `select status, failed_runs, attempts, error from raw.files where object_key = $1`,
     [key],
   );
-  expect(failed.rows[0]).toEqual({ status: 'failed', failed_runs: 2, attempts: 6 });
+  expect(failed.rows[0]).toEqual({
+    status: 'failed',
+    failed_runs: 3,
+    attempts: 9,
+    error: 'We encountered an internal error. Please try again.',
+  });
   expect((await createListNewFilesHandler(deps(listing))({ runId: 'run-files' })).count).toBe(1);
 
-  await db.pool.query(`insert into ops.runs (run_id, status) values ('run-flaky-3', 'failed')`);
-  await expect(load({ runId: 'run-flaky-3', key, etag: 'flaky' })).resolves.toMatchObject({
+  // The next run's attempt finds three failed runs and rejects the file instead of trying again.
+  await db.pool.query(`insert into ops.runs (run_id, status) values ('run-flaky-4', 'failed')`);
+  await expect(load({ runId: 'run-flaky-4', key, etag: 'flaky' })).resolves.toMatchObject({
     status: 'rejected',
     rejectReason: 'too_many_failures',
   });
@@ -119,7 +125,15 @@ test('a file that fails for a passing reason in three runs is rejected, not retr
   );
   expect((await createListNewFilesHandler(deps(listing))({ runId: 'run-files' })).count).toBe(0);
 
-  expect(await releaseRejectedFiles(db.pool, key, { by: 'the test' })).toEqual([{ key, etag: 'flaky' }]);
+  expect(await releaseRejectedFiles(db.pool, { key }, { by: 'the test' })).toEqual([{ key, etag: 'flaky' }]);
   expect((await createListNewFilesHandler(deps(listing))({ runId: 'run-files' })).count).toBe(1);
-  expect(await releaseRejectedFiles(db.pool, key)).toEqual([]);
+  expect(await releaseRejectedFiles(db.pool, { key })).toEqual([]);
+  // After an outage, every file it failed is released at once, by reason.
+  await db.pool.query(
+    `update raw.files set status = 'rejected', reject_reason = 'too_many_failures' where object_key = $1`,
+    [key],
+  );
+  expect(await releaseRejectedFiles(db.pool, { reason: 'too_many_failures' })).toEqual([
+    { key, etag: 'flaky' },
+  ]);
 });

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ingestFile, IngestError } from '../../../lambdas/warehouse/ingest';
 import { FILE_LIMITS } from '../../../lambdas/warehouse/limits';
+import { countLoadAttempt } from '../../../lambdas/warehouse/file-ledger';
+import { asStepError } from '../../../lambdas/handlers/step';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { eventLine, ndjsonSource } from '../../support/events';
 
@@ -174,4 +176,47 @@ test('a file that inflates past the size limit is rejected as file_too_large, wi
   );
   expect(ledger.rows[0]).toMatchObject({ status: 'rejected', reject_reason: 'file_too_large' });
   expect(ledger.rows[0].error).toMatch(/more than 10000 bytes once inflated/);
+});
+
+test('an attempt is counted before it begins: loads that died with their process still end in a rejection', async () => {
+  const file = { bucket: 'landing', key: 'events/dt=2024-01-21/dies.ndjson.gz', etag: 'etag-dies' };
+  // Three runs whose loads were killed (a Lambda timeout, kill -9): each counted, none recorded an end.
+  for (const runId of ['run-died-1', 'run-died-2', 'run-died-3'])
+    expect(await countLoadAttempt(db.pool, file, runId)).toEqual({ proceed: true });
+  const counted = await db.pool.query('select status, failed_runs, attempts from raw.files where etag = $1', [
+    file.etag,
+  ]);
+  expect(counted.rows[0]).toEqual({ status: 'failed', failed_runs: 3, attempts: 3 });
+  const fourth = await ingestFile(
+    db.pool,
+    { ...file, body: Readable.from([gzipSync(login('dies1'))]) },
+    {
+      runId: 'run-died-4',
+    },
+  );
+  expect(fourth).toMatchObject({ status: 'rejected', rejectReason: 'too_many_failures' });
+  expect(fourth.detail).toMatch(/^failed in 3 runs; the last error: a load began and has not finished/);
+});
+
+test('a lost connection during a load stays a failure to retry: its SQLSTATE survives the wrapping', () => {
+  const lost = Object.assign(new Error('terminating connection due to administrator command'), {
+    code: '57P01',
+  });
+  const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
+  expect(asStepError(new IngestError('k', lost)).name).toBe('TransientDatabaseError');
+  expect(asStepError(new IngestError('k', deadlock)).name).toBe('TransientDatabaseError');
+  expect(asStepError(new IngestError('k', new Error('no such thing'))).name).toBe('IngestError');
+});
+
+test('a file of more lines than one staging call may take is rejected as too_many_lines', async () => {
+  const lines = Array.from({ length: 50 }, (_, i) => login(`many${i}`));
+  const result = await ingestFile(db.pool, ndjsonSource('events/dt=2024-01-22/many.ndjson.gz', lines), {
+    limits: { ...FILE_LIMITS, maxLines: 40 },
+  });
+  expect(result).toMatchObject({
+    status: 'rejected',
+    rejectReason: 'too_many_lines',
+    detail: 'more than 40 lines',
+  });
+  expect(await count('select * from raw.events where file_id = $1', [result.fileId])).toBe(0);
 });

@@ -136,6 +136,43 @@ test('an event refused by a core model leaves staging for the quarantine; the mo
   }
 });
 
+test('an event refused by a dimension leaves staging, and the facts built before it are rebuilt without it', async () => {
+  const db = await createTestDatabase();
+  try {
+    // dim_users refuses one user: every event of that user on the day makes it fail.
+    await db.pool.query(`create function public.refuse_user() returns trigger language plpgsql as $$
+      begin
+        if new.user_id = 'baduser' then raise exception 'refused user (simulated)' using errcode = '23514'; end if;
+        return new;
+      end $$`);
+    await db.pool.query(
+      `create trigger refuse_user before insert on core.dim_users for each row execute function public.refuse_user()`,
+    );
+    const run = await runWarehouse(db.pool, {
+      sources: [
+        ...cohortFiles(),
+        ndjsonSource('events/dt=2024-01-12/refused.ndjson.gz', [
+          eventLine({ id: 'ok-1', type: 'user_login', at: '2024-01-12T08:00:00Z', user: 'u1' }),
+          eventLine({ id: 'bad-1', type: 'user_login', at: '2024-01-12T09:00:00Z', user: 'baduser' }),
+          eventLine({ id: 'ok-2', type: 'user_login', at: '2024-01-12T10:00:00Z', user: 'u2' }),
+          eventLine({ id: 'bad-2', type: 'user_logout', at: '2024-01-12T11:00:00Z', user: 'baduser' }),
+        ]),
+      ],
+      asOf: AS_OF,
+    });
+    // The run passed its gate in the same run: the facts no longer hold the user's events either.
+    expect(run.models.find((model) => model.model === 'dim_users')).toMatchObject({ rejectedByDatabase: 2 });
+    const facts = await db.pool.query(
+      `select count(*)::integer as n from core.fact_events where user_id = 'baduser'`,
+    );
+    expect(facts.rows[0].n).toBe(0);
+    await runWarehouse(db.pool, { asOf: AS_OF });
+    expect(await tablesOf(db)).toEqual(expected);
+  } finally {
+    await db.drop();
+  }
+});
+
 test('a failure that no row causes is not blamed on rows: the batch fails and nothing is quarantined', async () => {
   const db = await createTestDatabase();
   try {

@@ -261,6 +261,14 @@ describe('a new warehouse', () => {
     await expect(provisionLogins(migratorPool, withReader(s.migrator.username))).rejects.toThrow(
       /it is the login running this/,
     );
+    // No privileged attribute, but a member of a role that can write everything.
+    const sneaky = `sneaky_${s.logins.reader.username}`;
+    roles.push(sneaky);
+    await admin.query(`create role ${sneaky} login`);
+    await admin.query(`grant pg_write_all_data to ${sneaky}`);
+    await expect(provisionLogins(migratorPool, withReader(sneaky))).rejects.toThrow(
+      /it is a member of pg_write_all_data/,
+    );
     await expect(provisionLogins(migratorPool, withReader(s.logins.loader.username))).rejects.toThrow(
       /different names/,
     );

@@ -55,7 +55,7 @@ test('the same rows whatever the chunk boundaries, even inside a UTF-8 character
   expect(once.rows[2]?.slice(3, 5)).toEqual(['{"broken": ', 'invalid_json']);
 });
 
-test('a line past the limit keeps only a prefix, and memory holds no more than the limit', async () => {
+test('a line past the limit keeps only a prefix, and the lines after it are read as usual', async () => {
   const long = Buffer.alloc(3 * LINE_LIMITS.maxLineBytes, 'x');
   const chunks = [
     Buffer.from('{"event_id":"ok"}\n'),
@@ -72,6 +72,12 @@ test('a line past the limit keeps only a prefix, and memory holds no more than t
 test('a long line as the last thing in a file, with no newline, is still one quarantined line', async () => {
   const { rows } = await convert(chunksOf(Buffer.alloc(LINE_LIMITS.maxLineBytes + 1, 'y'), 10_000));
   expect(rows.map((row) => [row[1], row[4]])).toEqual([['1', 'line_too_long']]);
+});
+
+test('only what JSON calls whitespace makes a line blank', async () => {
+  const { rows, counts } = await convert([Buffer.from(' \t \n\u00a0\u3000\n')]);
+  expect(counts).toMatchObject({ blank: 1, invalid: 1 });
+  expect(rows.map((row) => [row[1], row[4]])).toEqual([['2', 'invalid_json']]);
 });
 
 test('bytes that are not UTF-8 make only their own line invalid', async () => {

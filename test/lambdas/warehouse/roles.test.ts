@@ -74,6 +74,8 @@ test.each([
     REFUSED,
   ],
   ['transformer', `select ops.analyze_table('pg_catalog.pg_class')`, 'P0001'],
+  // strict: null in, null out, and nothing analyzed (a bare ANALYZE would take the whole database)
+  ['transformer', `select ops.analyze_table(null) is null or 1/0 = 1`, 'allowed'],
   // reader: the published analytics and the pipeline's health, read-only
   ['reader', `select count(*) from analytics.daily_active_users`, 'allowed'],
   ['reader', `select count(*) from analytics.dim_users`, 'allowed'],

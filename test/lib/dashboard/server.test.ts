@@ -161,7 +161,7 @@ test('the server reads with a 10 s statement timeout; a report may take 30 s', a
   }
 });
 
-test('tokens are compared by their SHA-256 digests, whatever their lengths', () => {
+test('the token comparison tells equal tokens from unequal ones of any length (constant time is by construction: it compares two SHA-256 digests)', () => {
   const token = 'a-token-of-24-characters';
   expect(sameToken(token, token)).toBe(true);
   expect(sameToken(token.replace(/s$/, 'x'), token)).toBe(false);

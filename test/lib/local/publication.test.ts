@@ -77,7 +77,7 @@ async function whatReadersSee(): Promise<string> {
   return parts.join('\n\n');
 }
 
-test('a first run publishes, as of its date; nothing is visible to readers before it passes', async () => {
+test('readers see nothing of a fresh warehouse; its first run publishes, as of its date', async () => {
   expect(await whatReadersSee()).not.toMatch(/2024-0[1-3]/);
   const result = await run('run-first', '2024-03-15');
   expect(result.status).toBe('SUCCEEDED');
