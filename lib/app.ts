@@ -1,5 +1,5 @@
 import type { App } from 'aws-cdk-lib';
-import { parseMinEventTimestamp } from '../lambdas/warehouse/limits';
+import { parseMinEventTimestamp, parsePositiveInteger } from '../lambdas/warehouse/limits';
 import { DatabaseStack } from './database-stack';
 import { NetworkStack, SUBNETS } from './network-stack';
 import { PipelineStack } from './pipeline-stack';
@@ -24,11 +24,10 @@ export function addStacks(app: App): {
   const staging = () => {
     const floor = context('minEventTimestamp');
     const lines = context('stagingBatchMaxLines');
-    if (lines !== undefined && !(Number.isSafeInteger(Number(lines)) && Number(lines) > 0))
-      throw new Error(`stagingBatchMaxLines must be a positive whole number, got ${JSON.stringify(lines)}`);
     return {
       minEventTimestamp: floor === undefined ? undefined : parseMinEventTimestamp(floor, 'minEventTimestamp'),
-      stagingBatchMaxLines: lines === undefined ? undefined : Number(lines),
+      stagingBatchMaxLines:
+        lines === undefined ? undefined : parsePositiveInteger(lines, 'stagingBatchMaxLines'),
     };
   };
   if (context('databaseSecretName') || context('databaseSecretArn')) {

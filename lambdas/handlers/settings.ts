@@ -1,5 +1,9 @@
-import { DEFAULT_MIN_EVENT_TIMESTAMP, parseMinEventTimestamp } from '../warehouse/limits';
-import { STAGING_BATCH_LIMITS } from '../warehouse/staging';
+import {
+  DEFAULT_MIN_EVENT_TIMESTAMP,
+  parseMinEventTimestamp,
+  parsePositiveInteger,
+  STAGING_BATCH_LIMITS,
+} from '../warehouse/limits';
 
 /**
  * The earliest event time staging accepts (MIN_EVENT_TIMESTAMP, an ISO-8601 instant with a zone, or
@@ -17,11 +21,7 @@ export function minEventTimestamp(): string {
 export function stagingBatchLimits(): { lines: number; inflatedBytes: number } {
   const read = (name: string, fallback: number): number => {
     const value = process.env[name];
-    if (value === undefined || value === '') return fallback;
-    const number = Number(value);
-    if (!Number.isSafeInteger(number) || number < 1)
-      throw new Error(`${name} must be a positive whole number, got ${JSON.stringify(value)}`);
-    return number;
+    return value === undefined || value === '' ? fallback : parsePositiveInteger(value, name);
   };
   return {
     lines: read('STAGING_BATCH_MAX_LINES', STAGING_BATCH_LIMITS.lines),

@@ -82,3 +82,38 @@ export async function halve(
   await halve(low, middle, failure, found);
   await halve(middle + 1, high, failure, found);
 }
+
+/**
+ * How far a search for the rows that make a step fail may go before the failure counts as a fault
+ * of the pipeline or the database rather than of a few bad rows: `rows` found, or more than `share`
+ * of the rows looked at, and it fails blaming none; `probes` and `seconds` bound the search.
+ */
+export interface IsolationLimits {
+  readonly rows: number;
+  readonly probes: number;
+  readonly share: number;
+  readonly seconds: number;
+}
+
+/** Throws, quarantining nothing (the caller's transaction rolls back), when too many rows were blamed. */
+export function assertFewBlamed(
+  limits: IsolationLimits,
+  blamed: number,
+  total: number,
+  unit: string,
+  failure: unknown,
+): void {
+  if (blamed >= limits.rows || blamed > limits.share * total) {
+    throw new Error(
+      `${blamed} of ${total} ${unit} fail on their own, too many to be bad ${unit}; nothing was quarantined. The first failure: ${(failure as Error).message}`,
+      { cause: failure },
+    );
+  }
+}
+
+/** The search ran past its time: each try reads its rows again, and the step must fail in time. */
+export function isolationTookTooLong(limits: IsolationLimits, found: number): Error {
+  return new Error(
+    `Finding the rows that make this step fail took longer than ${limits.seconds} s (${found} found so far); nothing was quarantined. Many rows fail: find the cause in the database's error.`,
+  );
+}

@@ -1,4 +1,13 @@
-import { analyzeIfMuchChanged, halve, isRowDataError, prepareBulkTransaction, rowFailureOf } from './bulk';
+import {
+  analyzeIfMuchChanged,
+  assertFewBlamed,
+  halve,
+  type IsolationLimits,
+  isolationTookTooLong,
+  isRowDataError,
+  prepareBulkTransaction,
+  rowFailureOf,
+} from './bulk';
 import { type Pool, type PoolClient, type Queryable, withTransaction } from './db';
 import { runSqlFile } from './sql-files';
 
@@ -105,7 +114,7 @@ async function rebuildEarlierModels(client: PoolClient, model: CoreModel, dates:
  * Past these, a failing model is a bug to fix rather than a few bad events to set aside: more than
  * 100 events, or more than half of the dates' events, and the model fails with nothing quarantined.
  */
-const ISOLATION_LIMITS = { events: 100, probes: 2000, share: 0.5, seconds: 300 };
+const ISOLATION_LIMITS: IsolationLimits = { rows: 100, probes: 2000, share: 0.5, seconds: 300 };
 
 async function assertFewRejected(
   client: PoolClient,
@@ -117,13 +126,7 @@ async function assertFewRejected(
     'select count(*)::integer as n from staging.events where event_date = any($1::date[])',
     [dates],
   );
-  const total = (rows[0]?.n ?? 0) + rejected;
-  if (rejected >= ISOLATION_LIMITS.events || rejected > ISOLATION_LIMITS.share * total) {
-    throw new Error(
-      `${rejected} of ${total} events fail on their own, too many to be bad events; nothing was quarantined. The first failure: ${(failure as Error).message}`,
-      { cause: failure },
-    );
-  }
+  assertFewBlamed(ISOLATION_LIMITS, rejected, (rows[0]?.n ?? 0) + rejected, 'events', failure);
 }
 
 /**
@@ -143,8 +146,8 @@ async function isolateFailingEvents(
   const deadline = Date.now() + ISOLATION_LIMITS.seconds * 1000;
   const culpritDates = new Set<string>();
   const probe = (probeDates: string[], keepOnly?: { date: string; low: number; high: number }) => {
-    if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.events) return Promise.resolve(null);
-    if (Date.now() > deadline) return Promise.reject(tooLong(found));
+    if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.rows) return Promise.resolve(null);
+    if (Date.now() > deadline) return Promise.reject(isolationTookTooLong(ISOLATION_LIMITS, found));
     return rowFailureOf(client, async () => {
       if (keepOnly) {
         await client.query(
@@ -228,11 +231,5 @@ async function quarantineStagedEvent(
      select $3::date
      on conflict (event_date) do update set marked_at = clock_timestamp()`,
     [position, `${code}: ${error.message.replace(/^models\/core\/\w+\.sql: /, '')}`, date],
-  );
-}
-
-function tooLong(found: number): Error {
-  return new Error(
-    `Finding the rows that make this step fail took longer than ${ISOLATION_LIMITS.seconds} s (${found} found so far); nothing was quarantined. Many rows fail: find the cause in the database's error.`,
   );
 }

@@ -75,5 +75,20 @@ export function parseMinEventTimestamp(value: string, setting = 'MIN_EVENT_TIMES
   return instant;
 }
 
+/**
+ * A staging batch takes files, oldest first, until it holds this many lines or inflated bytes
+ * (always at least one file), so that staging it takes minutes however large the backlog: measured,
+ * 1.8 million lines stage in about 20 s on two cores.
+ */
+export const STAGING_BATCH_LIMITS = { lines: 5_000_000, inflatedBytes: 2 * 1024 ** 3 };
+
+/** A setting that must be a positive whole number; throws a message that names it. */
+export function parsePositiveInteger(value: string, setting: string): number {
+  const number = Number(value);
+  if (!Number.isSafeInteger(number) || number < 1)
+    throw new Error(`${setting} must be a positive whole number, got ${JSON.stringify(value)}`);
+  return number;
+}
+
 /** A load that failed for a passing reason (connection lost, throttling) in this many runs is rejected. */
 export const MAX_FAILED_LOAD_RUNS = 3;

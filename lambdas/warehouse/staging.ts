@@ -1,13 +1,16 @@
 import {
   allSettledOrThrow,
   analyzeIfMuchChanged,
+  assertFewBlamed,
   halve,
+  type IsolationLimits,
+  isolationTookTooLong,
   isRowDataError,
   prepareBulkTransaction,
   rowFailureOf,
 } from './bulk';
 import { type Pool, type PoolClient, type Queryable, withTransaction } from './db';
-import { DEFAULT_MIN_EVENT_TIMESTAMP } from './limits';
+import { DEFAULT_MIN_EVENT_TIMESTAMP, STAGING_BATCH_LIMITS } from './limits';
 import { runSqlFile, type SqlParams } from './sql-files';
 
 export interface StageResult {
@@ -30,13 +33,6 @@ export interface StagingBatch {
 
 /** Shards that stage a batch at once: one per core of a small database server. */
 export const DEFAULT_STAGING_SHARDS = 2;
-
-/**
- * A batch takes files, oldest first, until it holds this many lines or inflated bytes (always at
- * least one file), so that staging it takes minutes however large the backlog: measured, 1.8 million
- * lines stage in about 20 s on two cores.
- */
-export const STAGING_BATCH_LIMITS = { lines: 5_000_000, inflatedBytes: 2 * 1024 ** 3 };
 
 export interface StageOptions {
   /** @default DEFAULT_STAGING_SHARDS */
@@ -210,7 +206,7 @@ async function stageShardRows(client: PoolClient, params: SqlParams): Promise<vo
  * 1,000 rows, or more than half of the shard, fail on their own, the shard fails and nothing is
  * quarantined (a trigger or a constraint refusing everything must not empty the warehouse).
  */
-export const ISOLATION_LIMITS = { rows: 1000, probes: 4000, share: 0.5, seconds: 300 };
+export const ISOLATION_LIMITS: IsolationLimits = { rows: 1000, probes: 4000, share: 0.5, seconds: 300 };
 
 async function assertFewRejected(
   client: PoolClient,
@@ -223,13 +219,7 @@ async function assertFewRejected(
      where file_id = any($1::bigint[]) and event_hash % $2::integer = $3::integer`,
     [params.file_ids, params.shard_count, params.shard],
   );
-  const total = rows[0]?.n ?? 0;
-  if (rejected >= ISOLATION_LIMITS.rows || rejected > ISOLATION_LIMITS.share * total) {
-    throw new Error(
-      `${rejected} of ${total} rows fail on their own, too many to be bad rows; nothing was quarantined. The first failure: ${(failure as Error).message}`,
-      { cause: failure },
-    );
-  }
+  assertFewBlamed(ISOLATION_LIMITS, rejected, rows[0]?.n ?? 0, 'rows', failure);
 }
 
 /**
@@ -246,7 +236,7 @@ async function isolateFailingRows(client: PoolClient, params: SqlParams): Promis
   const deadline = Date.now() + ISOLATION_LIMITS.seconds * 1000;
   const probe = (fileIds: number[], minLine: number, maxLine: number): Promise<Error | null> => {
     if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.rows) return Promise.resolve(null);
-    if (Date.now() > deadline) return Promise.reject(tooLong(found));
+    if (Date.now() > deadline) return Promise.reject(isolationTookTooLong(ISOLATION_LIMITS, found));
     return rowFailureOf(client, () =>
       runSqlFile(client, STAGING_MODEL, {
         ...params,
@@ -381,10 +371,4 @@ function addStageResults(a: StageResult, b: StageResult): StageResult {
 
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
-}
-
-function tooLong(found: number): Error {
-  return new Error(
-    `Finding the rows that make this step fail took longer than ${ISOLATION_LIMITS.seconds} s (${found} found so far); nothing was quarantined. Many rows fail: find the cause in the database's error.`,
-  );
 }

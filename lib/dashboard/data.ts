@@ -1,4 +1,4 @@
-import type { Pool, Queryable } from '../../lambdas/warehouse/db';
+import { type Pool, type Queryable, withTransaction } from '../../lambdas/warehouse/db';
 import { runSqlFile, type SqlParams } from '../../lambdas/warehouse/sql-files';
 import {
   type FeatureUsage,
@@ -43,18 +43,7 @@ export interface OverviewOptions {
  */
 export async function inOneSnapshot<T>(db: Queryable, work: (db: Queryable) => Promise<T>): Promise<T> {
   if (!('connect' in db) || typeof (db as Pool).connect !== 'function') return work(db);
-  const client = await (db as Pool).connect();
-  try {
-    await client.query('begin isolation level repeatable read read only');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  return withTransaction(db as Pool, work, 'begin isolation level repeatable read read only');
 }
 
 export async function loadOverview(db: Queryable, options: OverviewOptions = {}): Promise<Overview> {
