@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { createGzip, gzipSync } from 'node:zlib';
-import { table } from '../lib/cli/output';
+import { table } from '../cli/output';
 import { goodLines, POISON_FILES, POISON_LINES } from '../test/support/poison';
 import { withDatabase } from './database';
 import type { FaultCaseResult } from './fault-case';

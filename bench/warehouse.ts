@@ -25,10 +25,10 @@ import { createPool, type Pool } from '../lambdas/warehouse/db';
 import type { IngestSource } from '../lambdas/warehouse/ingest';
 import { migrate } from '../lambdas/warehouse/migrate';
 import { runWarehouse, type StepEvent } from '../lambdas/warehouse/pipeline';
-import { listLandedFiles } from '../lib/local/landing-folder';
-import { createLocalHandlers } from '../lib/local/handlers';
-import { openLandingStore } from '../lib/local/s3-server';
-import { executeStateMachine, renderStateMachine } from '../lib/local/state-machine';
+import { listLandedFiles } from '../local/landing-folder';
+import { createLocalHandlers } from '../local/handlers';
+import { openLandingStore } from '../local/s3-server';
+import { executeStateMachine, renderStateMachine } from '../local/state-machine';
 
 const { values: args } = parseArgs({
   options: {

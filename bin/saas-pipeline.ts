@@ -1,18 +1,18 @@
 #!/usr/bin/env -S npx tsx
 /** The `saas-pipeline` CLI: picks the command and hands it its arguments. */
-import { runGenerateCommand } from '../generator/cli';
-import { reportCommand, serveCommand } from '../lib/cli/dashboard';
-import { demoCommand } from '../lib/cli/demo';
-import { filesCommand } from '../lib/cli/files';
-import { EXIT, type Writer } from '../lib/cli/output';
-import { resetCommand } from '../lib/cli/reset';
-import { metabaseCommand } from '../lib/cli/metabase';
-import { migrateCommand } from '../lib/cli/migrate';
-import { runCommand } from '../lib/cli/run';
-import { statusCommand } from '../lib/cli/status';
-import { uploadCommand } from '../lib/cli/upload';
-import { isInterrupted } from '../lib/cli/interrupt';
-import { hideSdkNodeVersionNotice } from '../lib/cli/warnings';
+import { runGenerateCommand } from '../cli/commands/generate';
+import { reportCommand, serveCommand } from '../cli/commands/dashboard';
+import { demoCommand } from '../cli/commands/demo';
+import { filesCommand } from '../cli/commands/files';
+import { EXIT, type Writer } from '../cli/output';
+import { resetCommand } from '../cli/commands/reset';
+import { metabaseCommand } from '../cli/commands/metabase';
+import { migrateCommand } from '../cli/commands/migrate';
+import { runCommand } from '../cli/commands/run';
+import { statusCommand } from '../cli/commands/status';
+import { uploadCommand } from '../cli/commands/upload';
+import { isInterrupted } from '../cli/interrupt';
+import { hideSdkNodeVersionNotice } from '../cli/warnings';
 
 const HELP = `Usage: saas-pipeline <command> [options]
 

@@ -36,7 +36,7 @@ export {
   type Plan,
   type Platform,
 } from './catalog';
-export { createS3Client, type CreateS3ClientOptions } from './s3-client';
+export { createS3Client, type CreateS3ClientOptions } from '../common/s3-client';
 
 /** Users who sign up in the first 182 days at scale 1. */
 export const USERS_PER_SCALE = 500;

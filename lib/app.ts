@@ -1,8 +1,8 @@
 import type { App } from 'aws-cdk-lib';
 import { parseMinEventTimestamp, parsePositiveInteger } from '../lambdas/warehouse/limits';
-import { DatabaseStack } from './database-stack';
-import { NetworkStack, SUBNETS } from './network-stack';
-import { PipelineStack } from './pipeline-stack';
+import { DatabaseStack } from './stacks/database-stack';
+import { NetworkStack, SUBNETS } from './stacks/network-stack';
+import { PipelineStack } from './stacks/pipeline-stack';
 
 /**
  * The app's stacks, from its context (`cdk deploy -c name=value`). The CDK entry and the local

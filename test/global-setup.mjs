@@ -36,7 +36,7 @@ export default async function globalSetup() {
   }
   const { register } = await import('tsx/cjs/api');
   register();
-  const { startEmbeddedPostgres } = createRequire(import.meta.url)('../lib/local/embedded-postgres.ts');
+  const { startEmbeddedPostgres } = createRequire(import.meta.url)('../local/embedded-postgres.ts');
   const server = await startEmbeddedPostgres({ dataDir: path.resolve('.saas-pipeline/test-pg') });
   globalThis.__embeddedPostgres = server;
   process.env.TEST_ADMIN_DATABASE_URL = server.url;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { generate } from '../../generator';
 import { runWarehouse } from '../../lambdas/warehouse/pipeline';
-import { landedFileSource, listLandedFiles } from '../../lib/local/landing-folder';
+import { landedFileSource, listLandedFiles } from '../../local/landing-folder';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 // The generator's contract with the warehouse: every line it writes is staged, quarantined for the

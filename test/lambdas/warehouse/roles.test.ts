@@ -1,6 +1,6 @@
 import { createPool, type Pool } from '../../../lambdas/warehouse/db';
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
-import { createReaderPool } from '../../../lib/dashboard/reader';
+import { createReaderPool } from '../../../dashboard/reader';
 import { cohortFiles } from '../../support/cohort-fixture';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 

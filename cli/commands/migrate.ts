@@ -1,0 +1,19 @@
+import { migrate } from '../../lambdas/warehouse/migrate';
+import { EXIT, type Writer } from '../output';
+import { withDatabase } from '../services';
+
+export const MIGRATE_HELP = `Usage: saas-pipeline migrate
+
+Applies the migrations in sql/migrations that the database has not applied yet, in one transaction.
+
+Exit codes: 0 done, 1 failed, 4 the embedded database is in use, 5 database unreachable.
+`;
+
+export async function migrateCommand(argv: string[], write: Writer): Promise<number> {
+  if (argv.includes('-h') || argv.includes('--help')) return (write(MIGRATE_HELP), EXIT.ok);
+  return withDatabase(write, async (db) => {
+    const { applied } = await migrate(db.pool);
+    write(applied.length > 0 ? `migrate: applied ${applied.join(', ')}` : 'migrate: schema is up to date');
+    return EXIT.ok;
+  });
+}

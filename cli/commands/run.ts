@@ -1,0 +1,229 @@
+import { isCalendarDate } from '../../lambdas/warehouse/analytics';
+import { parseArgs } from 'node:util';
+import { createPool, type Pool } from '../../lambdas/warehouse/db';
+import { migrate } from '../../lambdas/warehouse/migrate';
+import { finishRun, holdRunSlot, newRunId, summarizeRunFiles } from '../../lambdas/warehouse/runs';
+import { createLocalHandlers } from '../../local/handlers';
+import type { LandingStore } from '../../local/s3-server';
+import { executeStateMachine, type LocalExecution, renderStateMachine } from '../../local/state-machine';
+import { createProgress, type Progress } from '../progress';
+import type { Database } from '../environment';
+import { onInterrupt } from '../interrupt';
+import { withServices } from '../services';
+import { EXIT, formatCount, seconds, table, type Writer } from '../output';
+
+export const RUN_HELP = `Usage: saas-pipeline run [--as-of DATE]
+
+Executes the pipeline's state machine once, the same definition "cdk deploy" ships, with its Lambda
+handlers running in this process: loads the landing files not loaded yet (exactly once), stages
+them, rebuilds the star schema for the dates they touched, refreshes the analytics views as of DATE
+and gates on data quality. Prints each state as it finishes, then every step's rows and time.
+
+Options:
+  --as-of DATE     the logical date of the analytics, YYYY-MM-DD   default the latest event date
+  -h, --help       show this help
+
+Environment:
+  DATABASE_URL     PostgreSQL to use; unset: an embedded PostgreSQL 15 in $SAAS_PIPELINE_HOME/pg
+  LANDING_BUCKET   the landing bucket (default landing)
+  S3_ENDPOINT      an S3 API (LocalStack, AWS); unset: a local S3 server in $SAAS_PIPELINE_HOME/s3
+  AWS_REGION       region for S3_ENDPOINT
+  MIN_EVENT_TIMESTAMP  events before it are quarantined as timestamp_too_old   default 2000-01-01
+  STAGING_BATCH_MAX_LINES, STAGING_BATCH_MAX_BYTES
+                   what one staging batch takes at most      default 5000000 lines, 2 GiB
+
+A file that can never load (damaged gzip, not text, too large) is rejected and the run goes on;
+"saas-pipeline files" lists it and "files retry KEY" lets it load again. A run killed on the way
+is marked abandoned by the next one, which carries on from where it stopped.
+
+Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run (or
+command, on the embedded database) is in progress, 5 database unreachable, 130 interrupted (the
+run is recorded as failed: interrupted).
+`;
+
+export async function runCommand(argv: string[], write: Writer): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) return (write(RUN_HELP), EXIT.ok);
+  const asOf = checkAsOf(values['as-of'], write);
+  if (asOf === false) return EXIT.usage;
+  return withServices(write, async (db, landing) =>
+    exitCodeOf(await runOnce(db, landing, { asOf }, write), write),
+  );
+}
+
+/** The --as-of value, undefined when absent, or false (with a message) when it names no day. */
+export function checkAsOf(asOf: string | undefined, write: Writer): string | undefined | false {
+  if (asOf === undefined || isCalendarDate(asOf)) return asOf;
+  write(`--as-of must be a date like 2024-06-30, got ${JSON.stringify(asOf)}`);
+  return false;
+}
+
+export interface RunOutcome {
+  readonly runId: string;
+  readonly execution: LocalExecution;
+}
+
+/** One execution of the state machine, shown as it goes: a line per state, a bar over the files. */
+export async function runOnce(
+  db: Database,
+  landing: LandingStore,
+  options: { asOf?: string },
+  write: Writer,
+): Promise<RunOutcome> {
+  // The owner applies the migrations; the steps then run as the roles the Lambda functions use.
+  await migrate(db.pool);
+  const slot = await holdRunSlot(db.pool);
+  const loader = createPool(db.url, 3, { role: 'saas_loader' });
+  const transformer = createPool(db.url, 4, { role: 'saas_transformer' });
+  try {
+    return await executeRun(db, { loader, transformer, ownerPid: slot.ownerPid }, landing, options, write);
+  } finally {
+    await Promise.all([loader.end(), transformer.end()]);
+    await slot.release();
+  }
+}
+
+async function executeRun(
+  db: Database,
+  roles: { loader: Pool; transformer: Pool; ownerPid: number },
+  landing: LandingStore,
+  options: { asOf?: string },
+  write: Writer,
+): Promise<RunOutcome> {
+  const runId = newRunId();
+  write(`run ${runId}: state machine from the CDK app, database ${db.description}`);
+  const rendered = renderStateMachine();
+  const deps = (pool: Pool) => ({
+    pool: async () => pool,
+    s3: () => landing.client,
+    landing: { bucket: landing.bucket, prefix: 'events/' },
+  });
+  const handlers = createLocalHandlers(deps(roles.transformer), deps(roles.loader));
+  // Registered after the services' clean-up, so it runs first: the run is recorded before they close.
+  const stop = new AbortController();
+  const forget = onInterrupt(() => {
+    stop.abort();
+    return finishRun(db.pool, runId, { status: 'failed', error: 'interrupted: the command was stopped' });
+  });
+  const started = new Map<string, number>();
+  const rows = new Map<string, string | undefined>();
+  let files: Progress | undefined;
+  let filesDone = 0;
+  const execution = await executeStateMachine(rendered, {
+    input: { ...(options.asOf ? { asOf: options.asOf } : {}), trigger: 'cli', ownerPid: roles.ownerPid },
+    executionName: runId,
+    handlers,
+    signal: stop.signal,
+    onTaskResult: (state, result) => rows.set(state, rowsIn(result)),
+    onEvent: (event) => {
+      if (!('state' in event)) return;
+      const key = `${event.state.name}#${event.index ?? ''}`;
+      if (event.type === 'StateEntered') started.set(key, event.timestamp);
+      if (event.state.type === 'Map' && event.type === 'StateExited') files?.finish();
+      if (event.state.type !== 'Task') return;
+      const took = seconds(event.timestamp - (started.get(key) ?? event.timestamp));
+      if (event.state.name === 'Load file' && event.type === 'StateExited') {
+        files?.update(++filesDone);
+      } else if (event.type === 'StateExited' && event.state.name !== 'Load file') {
+        if (event.state.name === 'List new files') {
+          const count =
+            (event.state.output as { files?: { items?: unknown[] } } | undefined)?.files?.items?.length ?? 0;
+          write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${count} new files`);
+          if (count > 0) files = createProgress({ total: count, unit: 'files', label: 'Load files' });
+        } else {
+          const count = rows.get(event.state.name);
+          write(
+            `  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}${count === undefined ? '' : `   ${count}`}`,
+          );
+        }
+      } else if (event.type === 'StateRetried') {
+        write(
+          `  retry  ${event.state.name.padEnd(42)} ${took.padStart(9)}   attempt ${event.retry.attempt + 1}`,
+        );
+      } else if (event.type === 'StateFailed') {
+        write(
+          `  FAIL   ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${event.Error}: ${String(event.Cause).slice(0, 300)}`,
+        );
+      }
+    },
+  });
+  forget();
+  files?.finish();
+  const steps = await db.pool.query(
+    `select step_name as step, status, row_count as rows, round(duration_ms / 1000.0, 2) as seconds
+     from ops.run_steps where run_id = $1 and step_name not like 'load_file %'
+     union all
+     select 'load_file (' || count(*) || ' files)', min(status), sum(row_count), round(sum(duration_ms) / 1000.0, 2)
+     from ops.run_steps where run_id = $1 and step_name like 'load_file %' having count(*) > 0
+     order by 1`,
+    [runId],
+  );
+  if (steps.rows.length > 0)
+    write('\nSteps (rows and seconds as each handler recorded them)\n' + table(steps.rows));
+  const outcomes = await summarizeRunFiles(db.pool, runId);
+  if (outcomes.rejected > 0) {
+    write(
+      `\n${outcomes.rejected === 1 ? '1 file' : `${outcomes.rejected} files`} rejected, not to be tried again until a new version lands or "saas-pipeline files retry KEY" releases it\n` +
+        table(outcomes.rejectedFiles),
+    );
+  }
+  if (outcomes.failed > 0)
+    write(
+      `\n${outcomes.failed} file(s) could not be loaded this time and will be tried again by the next run`,
+    );
+  const run = await db.pool.query<{ status: string; as_of_date: string | null; seconds: string }>(
+    `select status, as_of_date, round(extract(epoch from coalesce(finished_at, now()) - started_at)::numeric, 1)::text as seconds
+     from ops.runs where run_id = $1`,
+    [runId],
+  );
+  const record = run.rows[0];
+  if (execution.status === 'SUCCEEDED') {
+    write(
+      `\nrun ${runId} succeeded in ${record?.seconds ?? '?'} s; analytics as of ${record?.as_of_date ?? '-'}`,
+    );
+  } else {
+    write(`\nrun ${runId} failed: ${execution.error}: ${execution.cause}`);
+  }
+  return { runId, execution };
+}
+
+/** What a step's result counts, whatever the kind of step: "12 checks", "55,973 rows". */
+function rowsIn(result: unknown): string | undefined {
+  const fields = (result ?? {}) as {
+    rows?: unknown;
+    staged?: unknown;
+    checks?: unknown;
+    quarantined?: unknown;
+    duplicates?: unknown;
+  };
+  if (typeof fields.checks === 'number') return `${fields.checks} checks`;
+  if (typeof fields.staged === 'number') {
+    const set = [
+      typeof fields.quarantined === 'number' && fields.quarantined > 0
+        ? `${formatCount(fields.quarantined)} quarantined`
+        : '',
+      typeof fields.duplicates === 'number' && fields.duplicates > 0
+        ? `${formatCount(fields.duplicates)} duplicates`
+        : '',
+    ].filter(Boolean);
+    return `${formatCount(fields.staged)} rows${set.length > 0 ? `, ${set.join(', ')}` : ''}`;
+  }
+  const value = fields.rows ?? fields.staged;
+  return typeof value === 'number' ? `${formatCount(value)} rows` : undefined;
+}
+
+export function exitCodeOf(outcome: RunOutcome, write: Writer): number {
+  const { execution } = outcome;
+  if (execution.status === 'SUCCEEDED') return EXIT.ok;
+  if (/QualityGateError/.test(`${execution.error} ${execution.cause}`)) {
+    write(
+      'The failing checks and their sample rows are in ops.quality_results; "saas-pipeline status" lists them.',
+    );
+    return EXIT.qualityGate;
+  }
+  if (execution.error === 'RunInProgressError') return EXIT.runInProgress;
+  return EXIT.failure;
+}

@@ -1,0 +1,71 @@
+import { RunInProgressError } from '../lambdas/warehouse/runs';
+import { ClusterInUseError } from '../local/embedded-postgres';
+import type { LandingStore } from '../local/s3-server';
+import { DatabaseUnreachableError, openDatabase, openLanding, type Database } from './environment';
+import { onInterrupt } from './interrupt';
+import { EXIT, type Writer } from './output';
+
+type Opened = (close: () => Promise<unknown>) => void;
+
+/**
+ * Opens what a command needs, runs it, and closes everything again, also on Ctrl-C. A failure
+ * becomes the exit code its kind documents, with the message on stderr.
+ */
+async function withOpened<R>(
+  write: Writer,
+  open: (opened: Opened) => Promise<R>,
+  work: (resources: R) => Promise<number>,
+): Promise<number> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+  };
+  const forget = onInterrupt(closeAll);
+  try {
+    return await work(await open((close) => closers.push(close)));
+  } catch (error) {
+    process.stderr.write(`\nerror: ${(error as Error).message}\n`);
+    if (error instanceof ClusterInUseError || error instanceof RunInProgressError) return EXIT.runInProgress;
+    return error instanceof DatabaseUnreachableError ? EXIT.databaseUnreachable : EXIT.failure;
+  } finally {
+    forget();
+    await closeAll();
+  }
+}
+
+async function database(write: Writer, opened: Opened): Promise<Database> {
+  const db = await openDatabase(write);
+  opened(() => db.close());
+  return db;
+}
+
+async function landingStore(write: Writer, opened: Opened): Promise<LandingStore> {
+  const landing = await openLanding(write);
+  opened(() => landing.close());
+  return landing;
+}
+
+/** The database and the landing bucket. */
+export function withServices(
+  write: Writer,
+  work: (db: Database, landing: LandingStore) => Promise<number>,
+): Promise<number> {
+  return withOpened(
+    write,
+    async (opened) => [await database(write, opened), await landingStore(write, opened)] as const,
+    ([db, landing]) => work(db, landing),
+  );
+}
+
+/** Only the landing bucket, for commands that need no database. */
+export function withLanding(
+  write: Writer,
+  work: (landing: LandingStore) => Promise<number>,
+): Promise<number> {
+  return withOpened(write, (opened) => landingStore(write, opened), work);
+}
+
+/** Only the database, for commands that need no bucket. */
+export function withDatabase(write: Writer, work: (db: Database) => Promise<number>): Promise<number> {
+  return withOpened(write, (opened) => database(write, opened), work);
+}

@@ -1,0 +1,35 @@
+import type { HandlerDependencies } from '../lambdas/handlers/dependencies';
+import { createBuildModelHandler } from '../lambdas/handlers/build-model';
+import { createCheckQualityHandler } from '../lambdas/handlers/check-quality';
+import { createFinishRunHandler } from '../lambdas/handlers/finish-run';
+import { createListNewFilesHandler } from '../lambdas/handlers/list-new-files';
+import { createLoadFileHandler } from '../lambdas/handlers/load-file';
+import { createPublishHandler } from '../lambdas/handlers/publish';
+import { createRefreshViewHandler } from '../lambdas/handlers/refresh-view';
+import { createSetAsOfHandler } from '../lambdas/handlers/set-as-of';
+import { createStageEventsHandler } from '../lambdas/handlers/stage-events';
+import { createStartRunHandler } from '../lambdas/handlers/start-run';
+import type { StepHandler } from '../lib/constructs/pipeline-state-machine';
+
+/**
+ * The same handler code the Lambda functions run, bound to local dependencies. As in AWS, the two
+ * loading steps may get a connection of their own (the saas_loader role), the others another
+ * (saas_transformer); given one, every step uses it.
+ */
+export function createLocalHandlers(
+  deps: HandlerDependencies,
+  loaderDeps: HandlerDependencies = deps,
+): Record<StepHandler, (input: never) => Promise<unknown>> {
+  return {
+    'start-run': createStartRunHandler(deps),
+    'list-new-files': createListNewFilesHandler(loaderDeps),
+    'load-file': createLoadFileHandler(loaderDeps),
+    'stage-events': createStageEventsHandler(deps),
+    'build-model': createBuildModelHandler(deps),
+    'check-quality': createCheckQualityHandler(deps),
+    'set-as-of': createSetAsOfHandler(deps),
+    'refresh-view': createRefreshViewHandler(deps),
+    publish: createPublishHandler(deps),
+    'finish-run': createFinishRunHandler(deps),
+  };
+}

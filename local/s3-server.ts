@@ -1,0 +1,118 @@
+import { mkdir } from 'node:fs/promises';
+import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { createS3Client } from '../common/s3-client';
+
+export interface LandingStore {
+  readonly client: S3Client;
+  readonly bucket: string;
+  /** Where the bucket is, for messages: an endpoint URL or "AWS". */
+  readonly description: string;
+  /** The S3 API's URL, unset for AWS. */
+  readonly endpoint?: string;
+  close(): Promise<void>;
+}
+
+export interface LandingStoreOptions {
+  readonly bucket: string;
+  /** An S3 API to use (LocalStack, MinIO, ...); unset with `local` false: AWS itself. */
+  readonly endpoint?: string;
+  readonly region?: string;
+  /** Start a local S3 server keeping its objects in this folder. */
+  readonly localDir?: string;
+}
+
+/**
+ * The landing bucket: on a local S3 API server (s3rver, started here, objects kept on disk), on a
+ * given endpoint, or on AWS. A missing bucket is created only on the local server.
+ */
+export async function openLandingStore(options: LandingStoreOptions): Promise<LandingStore> {
+  if (options.localDir && !options.endpoint) {
+    await mkdir(options.localDir, { recursive: true });
+    const server = await startS3rverProcess(options.localDir, 0);
+    const endpoint = `http://127.0.0.1:${server.port}`;
+    // s3rver accepts any key pair; these are not secrets.
+    const client = createS3Client({
+      endpoint,
+      region: options.region,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await ensureBucket(client, options.bucket, true);
+    return {
+      client,
+      bucket: options.bucket,
+      description: `local S3 server (${options.localDir})`,
+      endpoint,
+      async close() {
+        client.destroy();
+        await server.stop();
+      },
+    };
+  }
+  const client = createS3Client({ endpoint: options.endpoint, region: options.region });
+  await ensureBucket(client, options.bucket, false);
+  return {
+    client,
+    bucket: options.bucket,
+    description: options.endpoint ?? 'AWS S3',
+    endpoint: options.endpoint,
+    async close() {
+      client.destroy();
+    },
+  };
+}
+
+interface S3rverProcess {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** s3rver in a child process (see s3rver-process.js for why), ready when it prints its port. */
+function startS3rverProcess(directory: string, port: number): Promise<S3rverProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--openssl-legacy-provider', path.join(__dirname, 's3rver-process.js'), directory, String(port)],
+      {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      const ready = /ready (\d+)/.exec(chunk.toString());
+      if (!ready) return;
+      const stopped = new Promise<void>((done) => child.once('exit', () => done()));
+      resolve({
+        port: Number(ready[1]),
+        stop: async () => {
+          child.stdin.end();
+          await stopped;
+        },
+      });
+    });
+    child.once('error', reject);
+    child.once('exit', (code) =>
+      reject(new Error(`The local S3 server exited (code ${code}): ${output.trim()}`)),
+    );
+  });
+}
+
+async function ensureBucket(client: S3Client, bucket: string, create: boolean): Promise<void> {
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status !== 404 && status !== 403 && (error as Error).name !== 'NotFound') throw error;
+    if (!create) {
+      throw new Error(
+        `Landing bucket "${bucket}" does not exist or is not yours: create it or set LANDING_BUCKET`,
+        {
+          cause: error,
+        },
+      );
+    }
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  }
+}

@@ -1,0 +1,159 @@
+import { TransientDatabaseError } from '../../lambdas/handlers/step';
+import { createLocalHandlers } from '../../local/handlers';
+import {
+  executeStateMachine,
+  renderStateMachine,
+  type RenderedStateMachine,
+} from '../../local/state-machine';
+import type { StepHandler } from '../../lib/constructs/pipeline-state-machine';
+import { cohortFiles } from '../support/cohort-fixture';
+import {
+  CORE_AND_ANALYTICS_TABLES,
+  createTestDatabase,
+  snapshotTables,
+  type TestDatabase,
+} from '../support/database';
+import { startTestS3, type TestS3 } from '../support/s3';
+
+// The real state machine, rendered from the CDK app and executed by aws-local-stepfunctions, with
+// the Lambda handlers running in-process against a real PostgreSQL and a real S3 API server.
+let rendered: RenderedStateMachine;
+let s3: TestS3;
+beforeAll(async () => {
+  rendered = renderStateMachine();
+  s3 = await startTestS3(['landing']);
+  for (const file of cohortFiles()) await s3.put(file);
+});
+afterAll(() => s3.close());
+
+type Handlers = ReturnType<typeof createLocalHandlers>;
+
+function handlersFor(
+  db: TestDatabase,
+  wrap: Partial<Record<StepHandler, (inner: Handlers[StepHandler]) => Handlers[StepHandler]>> = {},
+): Handlers {
+  const handlers = createLocalHandlers({
+    pool: async () => db.pool,
+    s3: () => s3.client,
+    landing: { bucket: 'landing', prefix: 'events/' },
+  });
+  for (const [name, wrapper] of Object.entries(wrap))
+    handlers[name as StepHandler] = wrapper(handlers[name as StepHandler]);
+  return handlers;
+}
+
+const run = (
+  db: TestDatabase,
+  executionName: string,
+  handlers = handlersFor(db),
+  input = { asOf: '2024-03-15' },
+) => executeStateMachine(rendered, { input, executionName, handlers, retryIntervalSeconds: 0 });
+
+test('every Task of the deployed definition has a local handler, with a timeout and a retry on transient errors', () => {
+  expect(Object.keys(rendered.taskHandlers)).toEqual(
+    expect.arrayContaining(['Start run', 'Load file', 'Stage events', 'Finish run', 'Record failure']),
+  );
+  const json = JSON.stringify(rendered.definition);
+  expect(json).toContain('"MaxConcurrency":2');
+  expect(json).toContain('TransientDatabaseError');
+});
+
+describe('on a fresh warehouse', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(() => db.drop());
+
+  test('a run loads every file and builds the same warehouse as the in-process pipeline', async () => {
+    const events: string[] = [];
+    const result = await executeStateMachine(rendered, {
+      input: { asOf: '2024-03-15' },
+      executionName: 'run-happy',
+      handlers: handlersFor(db),
+      onEvent: (event) => events.push(event.type),
+    });
+    expect(result).toMatchObject({ status: 'SUCCEEDED' });
+    expect(events.filter((type) => type === 'MapIterationSucceeded')).toHaveLength(cohortFiles().length);
+    const run = await db.pool.query(`select status, as_of_date from ops.runs where run_id = 'run-happy'`);
+    expect(run.rows).toEqual([{ status: 'succeeded', as_of_date: '2024-03-15' }]);
+    const steps = await db.pool.query(
+      `select count(*)::integer as n from ops.run_steps where run_id = 'run-happy' and status = 'succeeded'`,
+    );
+    expect(steps.rows[0].n).toBeGreaterThan(20);
+
+    const reference = await createTestDatabase();
+    try {
+      const { runWarehouse } = await import('../../lambdas/warehouse/pipeline');
+      await runWarehouse(reference.pool, { sources: cohortFiles(), asOf: '2024-03-15' });
+      expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(
+        await snapshotTables(reference.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true }),
+      );
+    } finally {
+      await reference.drop();
+    }
+  });
+
+  test('a second run finds nothing new and changes nothing', async () => {
+    const before = await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES);
+    const result = await run(db, 'run-again');
+    expect(result.status).toBe('SUCCEEDED');
+    expect((result.output as { files: { loaded: number } }).files.loaded).toBe(0);
+    expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES)).toEqual(before);
+  });
+
+  test('two runs started at once: one runs, the other stops at its start and leaves the first alone', async () => {
+    const results = await Promise.all([run(db, 'run-a'), run(db, 'run-b')]);
+    expect(results.map((r) => r.status).sort()).toEqual(['FAILED', 'SUCCEEDED']);
+    expect(results.find((r) => r.status === 'FAILED')?.error).toBe('RunInProgressError');
+    const runs = await db.pool.query(
+      `select run_id, status from ops.runs where run_id in ('run-a', 'run-b')`,
+    );
+    expect(runs.rows).toHaveLength(1);
+    expect(runs.rows[0].status).toBe('succeeded');
+  });
+});
+
+test('a step that fails once with a transient error is retried and the run succeeds', async () => {
+  const db = await createTestDatabase();
+  try {
+    let calls = 0;
+    const flaky = handlersFor(db, {
+      'stage-events': (inner) => async (input) => {
+        if (++calls === 1) throw new TransientDatabaseError(new Error('Connection terminated unexpectedly'));
+        return inner(input);
+      },
+    });
+    const result = await run(db, 'run-flaky', flaky);
+    expect(result.status).toBe('SUCCEEDED');
+    expect(calls).toBe(2);
+  } finally {
+    await db.drop();
+  }
+});
+
+test('a step that fails for good leaves the run failed with its cause; the next run completes the work', async () => {
+  const db = await createTestDatabase();
+  try {
+    const broken = handlersFor(db, {
+      'refresh-view': () => async () => {
+        throw new Error('permission denied for materialized view churn_risk_scores');
+      },
+    });
+    const failed = await run(db, 'run-broken', broken);
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'Error' });
+    const record = await db.pool.query(`select status, error from ops.runs where run_id = 'run-broken'`);
+    expect(record.rows[0].status).toBe('failed');
+    expect(record.rows[0].error).toMatch(/permission denied for materialized view/);
+    const pending = await db.pool.query('select count(*)::integer as n from ops.pending_dates');
+    expect(pending.rows[0].n).toBeGreaterThan(0);
+
+    const fixed = await run(db, 'run-fixed');
+    expect(fixed.status).toBe('SUCCEEDED');
+    expect((await db.pool.query('select count(*)::integer as n from ops.pending_dates')).rows[0].n).toBe(0);
+    const churn = await db.pool.query('select count(*)::integer as n from analytics.churn_risk_scores');
+    expect(churn.rows[0].n).toBe(4);
+  } finally {
+    await db.drop();
+  }
+});
