@@ -10,6 +10,7 @@ export default tseslint.config(
       '.scratch/',
       '.bench/',
       'coverage/',
+      '.cache/',
       'test-artifacts/',
       '**/*.js',
       '**/*.mjs',
