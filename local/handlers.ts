@@ -9,7 +9,7 @@ import { createRefreshViewHandler } from '../lambdas/handlers/refresh-view';
 import { createSetAsOfHandler } from '../lambdas/handlers/set-as-of';
 import { createStageEventsHandler } from '../lambdas/handlers/stage-events';
 import { createStartRunHandler } from '../lambdas/handlers/start-run';
-import type { StepHandler } from '../lib/constructs/pipeline-state-machine';
+import type { StepHandler } from '../lambdas/plan';
 
 /**
  * The same handler code the Lambda functions run, bound to local dependencies. As in AWS, the two

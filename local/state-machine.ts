@@ -1,7 +1,7 @@
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import type { StateMachineDefinition } from 'aws-local-stepfunctions';
 import { addStacks } from '../lib/app';
-import { STEP_HANDLERS, type StepHandler } from '../lib/constructs/pipeline-state-machine';
+import { STEP_HANDLERS, type StepHandler } from '../lambdas/plan';
 
 export interface RenderedStateMachine {
   /** The Amazon States Language definition CDK deploys, with fake ARNs for the functions. */

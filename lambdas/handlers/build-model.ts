@@ -1,4 +1,5 @@
-import { buildCoreModel, CORE_MODELS, type CoreModel, type ModelResult } from '../warehouse/core';
+import { CORE_MODELS, type CoreModel, modelStepName, shardCountOf } from '../plan';
+import { buildCoreModel, type ModelResult } from '../warehouse/core';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectInteger, expectString, runStep } from './step';
 
@@ -14,14 +15,14 @@ export function createBuildModelHandler(deps: HandlerDependencies) {
     const model = expectString(input, 'model') as CoreModel;
     if (!CORE_MODELS.includes(model))
       throw new TypeError(`Unknown core model "${model}"; expected one of ${CORE_MODELS.join(', ')}`);
-    const shardCount = input.shardCount === undefined ? 1 : expectInteger(input, 'shardCount');
+    const shardCount =
+      input.shardCount === undefined ? shardCountOf(model) : expectInteger(input, 'shardCount');
     const shard = input.shard === undefined ? 0 : expectInteger(input, 'shard');
     const pool = await deps.pool();
-    const stepName = shardCount > 1 ? `build_${model}_${shard}` : `build_${model}`;
     return runStep(
       pool,
       runId,
-      stepName,
+      modelStepName(model, shard, shardCount),
       () => buildCoreModel(pool, model, { shard, shardCount }),
       (result) => result.rows,
     );

@@ -1,3 +1,4 @@
+import { type QualityTask, stepNameOf } from '../plan';
 import {
   assertQualityGate,
   filesStagedByRun,
@@ -25,7 +26,7 @@ export function createCheckQualityHandler(deps: HandlerDependencies) {
     const results: QualityResult[] = await runStep(
       pool,
       runId,
-      `quality_gate_${input.phase}`,
+      stepNameOf('check-quality', (task) => (task as QualityTask).phase === input.phase),
       async () => {
         // The run's files are looked up, not passed: a backlog's list could outgrow the execution's state.
         const fileIds = await filesStagedByRun(pool, runId);

@@ -1,3 +1,4 @@
+import { stepNameOf } from '../plan';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Pool } from '../warehouse/db';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
@@ -35,7 +36,7 @@ export function createListNewFilesHandler(deps: HandlerDependencies) {
     return runStep(
       pool,
       runId,
-      'list_new_files',
+      stepNameOf('list-new-files'),
       () => listNewFiles(deps, pool),
       (result) => result.items.length,
     );

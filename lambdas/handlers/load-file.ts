@@ -1,3 +1,4 @@
+import { stepNameOf } from '../plan';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { countLoadAttempt, recordLoadFailure } from '../warehouse/file-ledger';
@@ -32,7 +33,7 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
     return runStep(
       pool,
       runId,
-      `load_file ${key}`,
+      `${stepNameOf('load-file')} ${key}`,
       async (): Promise<LoadFileResult> => {
         // Counted before anything can fail or hang: a load that dies with its function counts too.
         const file = { bucket, key, etag: input.etag };

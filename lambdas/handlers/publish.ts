@@ -1,3 +1,4 @@
+import { stepNameOf } from '../plan';
 import { publishAnalytics, type Publication } from '../warehouse/analytics';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
@@ -15,7 +16,7 @@ export function createPublishHandler(deps: HandlerDependencies) {
     return runStep(
       pool,
       runId,
-      'publish',
+      stepNameOf('publish'),
       () => publishAnalytics(pool, { runId, dates: input.dates as string[] }),
       (result) => result.rows,
     );

@@ -1,3 +1,4 @@
+import { stepNameOf, type ViewTask } from '../plan';
 import { ANALYTICS_VIEWS, type AnalyticsView, refreshAnalyticsView } from '../warehouse/analytics';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
@@ -13,7 +14,7 @@ export function createRefreshViewHandler(deps: HandlerDependencies) {
     return runStep(
       pool,
       runId,
-      `refresh_${view}`,
+      stepNameOf('refresh-view', (task) => (task as ViewTask).view === view),
       () => refreshAnalyticsView(pool, view),
       (result) => result.rows,
     );

@@ -1,3 +1,4 @@
+import { stepNameOf } from '../plan';
 import { setAnalyticsAsOf } from '../warehouse/analytics';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
@@ -10,7 +11,7 @@ export function createSetAsOfHandler(deps: HandlerDependencies) {
     const asOf = await runStep(
       pool,
       runId,
-      'set_as_of',
+      stepNameOf('set-as-of'),
       () => setAnalyticsAsOf(pool, { asOf: input.asOf ?? undefined, runId }),
       () => 0,
     );

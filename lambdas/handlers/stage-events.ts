@@ -1,3 +1,4 @@
+import { stepNameOf } from '../plan';
 import { snapshotPendingDates } from '../warehouse/runs';
 import { stageLoadedFiles, type StageResult } from '../warehouse/staging';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
@@ -24,15 +25,16 @@ export function createStageEventsHandler(deps: HandlerDependencies) {
   return async (input: { runId: string }): Promise<StageOutput> => {
     const runId = expectString(input, 'runId');
     const pool = await deps.pool();
+    const step = stepNameOf('stage-events');
     const { rows } = await pool.query<{ n: number }>(
-      `select count(*)::integer as n from ops.run_steps where run_id = $1 and step_name like 'stage_events%'`,
-      [runId],
+      `select count(*)::integer as n from ops.run_steps where run_id = $1 and step_name like $2 || '%'`,
+      [runId, step],
     );
     const batch = (rows[0]?.n ?? 0) + 1;
     return runStep(
       pool,
       runId,
-      batch === 1 ? 'stage_events' : `stage_events #${batch}`,
+      batch === 1 ? step : `${step} #${batch}`,
       async () => {
         const staging = await stageLoadedFiles(pool, {
           runId,

@@ -1,14 +1,8 @@
 import { type Pool, type Queryable, withTransaction } from './db';
+import { ANALYTICS_VIEWS, type AnalyticsView } from '../plan';
 import { runSqlFile } from './sql-files';
 
-/** The analytics layer: materialized views, each refreshed on its own so the state machine can run them in parallel. */
-export const ANALYTICS_VIEWS = [
-  'daily_active_users',
-  'user_retention_cohorts',
-  'feature_adoption_funnel',
-  'churn_risk_scores',
-] as const;
-export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
+export { ANALYTICS_VIEWS, type AnalyticsView };
 
 /** YYYY-MM-DD naming a day that exists (2024-02-30 does not). */
 export function isCalendarDate(text: string): boolean {

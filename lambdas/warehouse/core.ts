@@ -9,33 +9,10 @@ import {
   rowFailureOf,
 } from './bulk';
 import { type Pool, type PoolClient, type Queryable, withTransaction } from './db';
+import { CORE_MODELS, type CoreModel, groupIndexOf, shardCountOf } from '../plan';
 import { runSqlFile } from './sql-files';
 
-/**
- * The core layer in build order. Models in one group read nothing written by each other, so the state
- * machine runs each group in parallel. Facts come first: they need only staging, and dim_users takes a
- * user's first activity from the daily facts when no sign-up event exists.
- */
-export const CORE_MODEL_GROUPS = [
-  ['fact_events'],
-  // Both aggregate fact_events for the pending dates.
-  ['fact_daily_user_activity', 'fact_daily_user_features'],
-  ['dim_date', 'dim_features', 'dim_users', 'dim_documents'],
-] as const;
-
-export type CoreModel = (typeof CORE_MODEL_GROUPS)[number][number];
-export const CORE_MODELS: readonly CoreModel[] = CORE_MODEL_GROUPS.flat();
-
-/**
- * Models rebuilt date by date with nothing shared between dates, so a run may split the pending
- * dates into shards built in parallel. The others rebuild rows keyed by user or document, which the
- * dates of two shards would share.
- */
-export const DATE_SHARDED_MODELS: readonly CoreModel[] = [
-  'fact_events',
-  'fact_daily_user_activity',
-  'fact_daily_user_features',
-];
+export type { CoreModel };
 
 export interface ModelResult {
   readonly model: CoreModel;
@@ -69,8 +46,8 @@ export async function buildCoreModel(
   part: ModelShard = { shard: 0, shardCount: 1 },
 ): Promise<ModelResult> {
   if (!CORE_MODELS.includes(model)) throw new Error(`Unknown core model: ${String(model)}`);
-  if (part.shardCount > 1 && !DATE_SHARDED_MODELS.includes(model))
-    throw new Error(`${model} cannot be built in shards`);
+  // Only a model that the plan splits by date may be split: the others share rows between dates.
+  if (part.shardCount > 1 && shardCountOf(model) === 1) throw new Error(`${model} cannot be built in shards`);
   return withTransaction(pool, async (client) => {
     await prepareBulkTransaction(client, `model:${model}:${part.shard}/${part.shardCount}`);
     const dates = (await readPendingDates(client)).filter((_, i) => i % part.shardCount === part.shard);
@@ -105,8 +82,8 @@ export async function buildCoreModel(
  */
 async function rebuildEarlierModels(client: PoolClient, model: CoreModel, dates: string[]): Promise<void> {
   if (dates.length === 0) return;
-  const group = CORE_MODEL_GROUPS.findIndex((models) => (models as readonly CoreModel[]).includes(model));
-  for (const earlier of CORE_MODEL_GROUPS.slice(0, group).flat())
+  const group = groupIndexOf(model);
+  for (const earlier of CORE_MODELS.filter((other) => groupIndexOf(other) < group))
     await runSqlFile(client, `models/core/${earlier}.sql`, { dates });
 }
 

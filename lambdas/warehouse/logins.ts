@@ -1,26 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { type Pool, type PoolClient, withTransaction } from './db';
+import { type GroupLogin, LOGIN_GROUPS, LOGIN_NAMES, type PipelineLogin } from './login-names';
 import { SCRAM_VERIFIER, scramSha256Verifier } from './scram';
 
-/**
- * The pipeline's logins on AWS, one per job, each with a secret of its own (lib/database-stack.ts).
- * `migrator` runs the migrations and so owns every object; the others hold one group role each.
- */
-export const LOGIN_NAMES = {
-  migrator: 'pipeline_migrate',
-  loader: 'pipeline_load',
-  transformer: 'pipeline_transform',
-  reader: 'bi_reader',
-} as const;
-export type PipelineLogin = keyof typeof LOGIN_NAMES;
-
-/** The group role each login holds (sql/migrations/0017_pipeline_roles.sql). */
-export const LOGIN_GROUPS = {
-  loader: 'saas_loader',
-  transformer: 'saas_transformer',
-  reader: 'analytics_reader',
-} as const;
-export type GroupLogin = keyof typeof LOGIN_GROUPS;
+export { type GroupLogin, LOGIN_GROUPS, LOGIN_NAMES, type PipelineLogin } from './login-names';
 
 /** The schemas that hold the pipeline's objects. */
 export const PIPELINE_SCHEMAS = ['raw', 'staging', 'core', 'analytics', 'analytics_build', 'ops'] as const;

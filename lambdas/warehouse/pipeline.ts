@@ -1,28 +1,31 @@
 import {
   type AnalyticsView,
-  ANALYTICS_VIEWS,
   type Publication,
   publishAnalytics,
   refreshAnalyticsView,
   setAnalyticsAsOf,
 } from './analytics';
 import { allSettledOrThrow } from './bulk';
-import { buildCoreModel, CORE_MODEL_GROUPS, DATE_SHARDED_MODELS, type ModelResult } from './core';
+import {
+  ANALYTICS_VIEWS,
+  CORE_MODELS,
+  type ModelTask,
+  PIPELINE_PLAN,
+  type PlanTask,
+  type QualityTask,
+  type ViewTask,
+} from '../plan';
+import { buildCoreModel, type ModelResult } from './core';
 import type { Pool } from './db';
 import { type IngestResult, type IngestSource, ingestFile } from './ingest';
 import { migrate } from './migrate';
-import {
-  assertQualityGate,
-  filesStagedByRun,
-  type QualityPhase,
-  type QualityResult,
-  runQualityChecks,
-} from './quality';
+import { assertQualityGate, filesStagedByRun, type QualityResult, runQualityChecks } from './quality';
 import {
   clearPendingDates,
   finishRun,
   holdRunSlot,
   newRunId,
+  type PendingDates,
   recordStep,
   snapshotPendingDates,
   startRun,
@@ -123,68 +126,108 @@ async function runHoldingSlot(
   };
 
   let asOf: string | null = null;
-  try {
-    const files = options.sources
-      ? await step(
-          'load_files',
-          () => loadAll(pool, options.sources as Iterable<IngestSource>, runId, options),
-          (r) => sumRows(r),
-        )
-      : [];
-    const staging = await step(
-      'stage_events',
-      () => stageAllLoadedFiles(pool, { ...options.staging, runId }),
-      (r) => r.staged,
-    );
-    const pending = await snapshotPendingDates(pool);
-    const models: ModelResult[] = [];
-    for (const group of CORE_MODEL_GROUPS) {
-      // Fact models are split by date so that each uses both cores.
-      const parts = group.flatMap((model) => {
-        const shardCount = DATE_SHARDED_MODELS.includes(model) ? 2 : 1;
-        return Array.from({ length: shardCount }, (_, shard) => ({ model, shard, shardCount }));
-      });
-      const built = await allSettledOrThrow(
-        parts.map(({ model, shard, shardCount }) =>
-          step(
-            shardCount > 1 ? `build_${model}_${shard}` : `build_${model}`,
+  const files: IngestResult[] = [];
+  let staging: StageResult | undefined;
+  let pending: PendingDates | undefined;
+  const models: ModelResult[] = [];
+  const views: { view: AnalyticsView; rows: number }[] = [];
+  const quality: QualityResult[] = [];
+  let publication: Publication | undefined;
+  const datesOf = (): string[] => {
+    if (!pending) throw new Error('The plan builds the core before it has staged');
+    return pending.dates;
+  };
+  // Each task of the plan as this process runs it; the state machine runs the same tasks as Lambda steps.
+  const runTask = async (task: PlanTask): Promise<void> => {
+    switch (task.handler) {
+      // The run is started before the plan and finished after it; files come from the caller, not a listing.
+      case 'start-run':
+      case 'finish-run':
+      case 'list-new-files':
+        return;
+      case 'build-model': {
+        const { model, shard, shardCount, step: name } = task as ModelTask;
+        models.push(
+          await step(
+            name,
             () => buildCoreModel(pool, model, { shard, shardCount }),
             (r) => r.rows,
           ),
-        ),
-      );
-      models.push(...mergeShards(built));
-    }
-    const scope = { runId, dates: pending.dates, fileIds: await filesStagedByRun(pool, runId) };
-    const gate = (phase: QualityPhase) => async () => {
-      const results = await runQualityChecks(pool, scope, phase);
-      assertQualityGate(results);
-      return results;
-    };
-    // The core is checked before the views are refreshed, and nothing is published before both
-    // checks pass: a failing run leaves what readers see as it was.
-    const coreQuality = await step('quality_gate_core', gate('core'), (r) => r.length);
-    asOf = await step(
-      'set_as_of',
-      () => setAnalyticsAsOf(pool, { asOf: options.asOf, runId }),
-      () => 0,
-    );
-    const views = await allSettledOrThrow(
-      ANALYTICS_VIEWS.map((view) =>
-        step(
-          `refresh_${view}`,
-          () => refreshAnalyticsView(pool, view),
+        );
+        return;
+      }
+      case 'check-quality': {
+        const { phase, step: name } = task as QualityTask;
+        const scope = { runId, dates: datesOf(), fileIds: await filesStagedByRun(pool, runId) };
+        const gate = async () => {
+          const results = await runQualityChecks(pool, scope, phase);
+          assertQualityGate(results);
+          return results;
+        };
+        quality.push(...(await step(name, gate, (r) => r.length)));
+        return;
+      }
+      case 'set-as-of':
+        asOf = await step(
+          task.step as string,
+          () => setAnalyticsAsOf(pool, { asOf: options.asOf, runId }),
+          () => 0,
+        );
+        return;
+      case 'refresh-view': {
+        const { view, step: name } = task as ViewTask;
+        views.push(
+          await step(
+            name,
+            () => refreshAnalyticsView(pool, view),
+            (r) => r.rows,
+          ),
+        );
+        return;
+      }
+      case 'publish':
+        publication = await step(
+          task.step as string,
+          () => publishAnalytics(pool, { runId, dates: datesOf() }),
           (r) => r.rows,
-        ),
-      ),
-    );
-    const analyticsQuality = await step('quality_gate_analytics', gate('analytics'), (r) => r.length);
-    const quality = [...coreQuality, ...analyticsQuality];
-    const publication = await step(
-      'publish',
-      () => publishAnalytics(pool, { runId, dates: pending.dates }),
-      (r) => r.rows,
-    );
+        );
+        return;
+      case 'load-file':
+      case 'stage-events':
+        throw new Error(`${task.handler} runs as its own kind of stage`);
+    }
+  };
+  try {
+    for (const stage of PIPELINE_PLAN) {
+      switch (stage.kind) {
+        case 'single':
+          await runTask(stage.task);
+          break;
+        case 'each-file':
+          if (options.sources)
+            files.push(
+              ...(await step(
+                'load_files',
+                () => loadAll(pool, options.sources as Iterable<IngestSource>, runId, options),
+                (r) => sumRows(r),
+              )),
+            );
+          break;
+        case 'until-done':
+          // One call drains every batch here; the state machine loops over bounded batches instead.
+          staging = await step(
+            stage.task.step,
+            () => stageAllLoadedFiles(pool, { ...options.staging, runId }),
+            (r) => r.staged,
+          );
+          pending = await snapshotPendingDates(pool);
+          break;
+        case 'parallel':
+          await allSettledOrThrow(stage.tasks.map(runTask));
+          break;
+      }
+    }
+    if (!staging || !pending || !publication) throw new Error('The plan ended before it published');
     await clearPendingDates(pool, pending);
     await finishRun(pool, runId, { status: 'succeeded', asOf });
     return {
@@ -192,8 +235,9 @@ async function runHoldingSlot(
       asOf,
       files,
       staging,
-      models,
-      views,
+      // In plan order, whichever task of a group finished first.
+      models: mergeShards(models).sort((a, b) => CORE_MODELS.indexOf(a.model) - CORE_MODELS.indexOf(b.model)),
+      views: views.sort((a, b) => ANALYTICS_VIEWS.indexOf(a.view) - ANALYTICS_VIEWS.indexOf(b.view)),
       quality,
       publication,
       durationMs: Date.now() - started,

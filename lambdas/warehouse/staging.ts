@@ -1,3 +1,4 @@
+import { stagingShards } from '../plan';
 import {
   allSettledOrThrow,
   analyzeIfMuchChanged,
@@ -31,8 +32,8 @@ export interface StagingBatch {
   readonly shardCount: number;
 }
 
-/** Shards that stage a batch at once: one per core of a small database server. */
-export const DEFAULT_STAGING_SHARDS = 2;
+/** Shards that stage a batch at once, as the plan says. */
+export const DEFAULT_STAGING_SHARDS = stagingShards();
 
 export interface StageOptions {
   /** @default DEFAULT_STAGING_SHARDS */

@@ -8,24 +8,18 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { ANALYTICS_VIEWS } from '../../lambdas/warehouse/analytics';
-import { CORE_MODEL_GROUPS, DATE_SHARDED_MODELS } from '../../lambdas/warehouse/core';
+import {
+  FAILURE_PLAN,
+  type ModelTask,
+  PIPELINE_PLAN,
+  type PlanStage,
+  type PlanTask,
+  type QualityTask,
+  type StepHandler,
+  type ViewTask,
+} from '../../lambdas/plan';
 import { PipelineFunction } from './pipeline-function';
 
-/** The kinds of step, one handler file each in lambdas/handlers. */
-export const STEP_HANDLERS = [
-  'start-run',
-  'list-new-files',
-  'load-file',
-  'stage-events',
-  'build-model',
-  'check-quality',
-  'set-as-of',
-  'refresh-view',
-  'publish',
-  'finish-run',
-] as const;
-export type StepHandler = (typeof STEP_HANDLERS)[number];
 
 export interface PipelineStateMachineProps {
   readonly landingBucket: s3.Bucket;
@@ -70,7 +64,8 @@ const TRANSIENT_ERRORS = [
 
 /**
  * The pipeline's orchestration: its Lambda functions and the state machine that runs them. The same
- * definition is rendered and executed locally by lib/local/state-machine.ts.
+ * definition is rendered and executed locally by local/state-machine.ts. The order of the states is
+ * lambdas/plan.ts; this construct says only how each kind of step is wired.
  */
 export class PipelineStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;
@@ -143,14 +138,10 @@ export class PipelineStateMachine extends Construct {
       ).bindDatabase(transformer),
     };
 
-    const task = (
-      name: string,
-      handler: StepHandler,
-      payload: Record<string, unknown>,
-      resultPath: string | typeof sfn.JsonPath.DISCARD,
-    ) => {
-      const lambdaFunction = this.functions[handler];
-      const step = new tasks.LambdaInvoke(this, name, {
+    const task = (planned: PlanTask, override?: Wiring) => {
+      const lambdaFunction = this.functions[planned.handler];
+      const { payload, resultPath } = override ?? wiringOf(planned);
+      const step = new tasks.LambdaInvoke(this, planned.state, {
         lambdaFunction,
         payload: sfn.TaskInput.fromObject(payload),
         payloadResponseOnly: true,
@@ -173,115 +164,12 @@ export class PipelineStateMachine extends Construct {
       });
       return step;
     };
-    const runId = sfn.JsonPath.stringAt('$.run.runId');
 
-    const startRun = task(
-      'Start run',
-      'start-run',
-      {
-        executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
-        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
-        // The whole input, so that asOf and trigger may be left out of it.
-        input: sfn.JsonPath.objectAt('$'),
-      },
-      '$.run',
-    );
-    const listFiles = task('List new files', 'list-new-files', { runId }, '$.files');
-    const loadFile = task(
-      'Load file',
-      'load-file',
-      {
-        runId: sfn.JsonPath.stringAt('$.runId'),
-        key: sfn.JsonPath.stringAt('$.key'),
-        etag: sfn.JsonPath.stringAt('$.etag'),
-      },
-      '$',
-    );
-    // A file that still fails after the retries is recorded in the ledger (and rejected after a few
-    // runs): the Map goes on with the other files, and the run with what loaded.
-    loadFile.addCatch(
-      new sfn.Pass(this, 'Load failed', {
-        parameters: { 'key.$': '$.key', status: 'failed', 'error.$': '$.error.Error' },
-      }),
-      { errors: ['States.ALL'], resultPath: '$.error' },
-    );
-    const loadFiles = new sfn.Map(this, 'Load files', {
-      itemsPath: '$.files.items',
-      maxConcurrency: props.loadConcurrency ?? 2,
-      itemSelector: {
-        runId,
-        key: sfn.JsonPath.stringAt('$$.Map.Item.Value.key'),
-        etag: sfn.JsonPath.stringAt('$$.Map.Item.Value.etag'),
-      },
-      // The list and the per-file results leave the state here: only their counts go on, so a long
-      // list cannot push the state past 256 KB in later steps.
-      resultSelector: { loaded: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$')) },
-      resultPath: '$.files',
-    }).itemProcessor(loadFile);
-    const stage = task('Stage events', 'stage-events', { runId }, '$.staging');
-    // One bounded batch a call: a backlog drains batch by batch, however large.
-    const moreToStage = new sfn.Choice(this, 'More to stage?');
-
-    // Each group of core models runs in parallel, fact models split into two date shards.
-    const groupNames = ['Build facts', 'Build daily aggregates', 'Build dimensions'];
-    const buildGroups = CORE_MODEL_GROUPS.map((group, index) => {
-      const parallel = new sfn.Parallel(this, groupNames[index] ?? `Build group ${index + 1}`, {
-        resultPath: sfn.JsonPath.DISCARD,
-      });
-      for (const model of group) {
-        const shardCount = DATE_SHARDED_MODELS.includes(model) ? 2 : 1;
-        for (let shard = 0; shard < shardCount; shard++) {
-          const name = shardCount > 1 ? `Build ${model} (${shard + 1} of ${shardCount})` : `Build ${model}`;
-          parallel.branch(
-            task(name, 'build-model', { runId, model, shard, shardCount }, sfn.JsonPath.DISCARD),
-          );
-        }
-      }
-      return parallel;
+    const recordFailure = task(FAILURE_PLAN.record, {
+      payload: { runId: RUN_ID, status: 'failed', error: sfn.JsonPath.objectAt('$.error') },
+      resultPath: sfn.JsonPath.DISCARD,
     });
-
-    const quality = (phase: 'core' | 'analytics') =>
-      task(
-        phase === 'core' ? 'Check core quality' : 'Check analytics quality',
-        'check-quality',
-        { runId, phase, dates: sfn.JsonPath.listAt('$.staging.dates') },
-        sfn.JsonPath.DISCARD,
-      );
-    const setAsOf = task(
-      'Set as-of date',
-      'set-as-of',
-      { runId, asOf: sfn.JsonPath.stringAt('$.run.asOf') },
-      '$.analytics',
-    );
-    const refresh = new sfn.Parallel(this, 'Refresh analytics', { resultPath: sfn.JsonPath.DISCARD });
-    for (const view of ANALYTICS_VIEWS)
-      refresh.branch(task(`Refresh ${view}`, 'refresh-view', { runId, view }, sfn.JsonPath.DISCARD));
-    const publish = task(
-      'Publish analytics',
-      'publish',
-      { runId, dates: sfn.JsonPath.listAt('$.staging.dates') },
-      '$.publication',
-    );
-    const finish = task(
-      'Finish run',
-      'finish-run',
-      {
-        runId,
-        status: 'succeeded',
-        asOf: sfn.JsonPath.stringAt('$.analytics.asOf'),
-        dates: sfn.JsonPath.listAt('$.staging.dates'),
-        datesReadAt: sfn.JsonPath.stringAt('$.staging.datesReadAt'),
-      },
-      '$.result',
-    );
-
-    const recordFailure = task(
-      'Record failure',
-      'finish-run',
-      { runId, status: 'failed', error: sfn.JsonPath.objectAt('$.error') },
-      sfn.JsonPath.DISCARD,
-    );
-    const failed = new sfn.Fail(this, 'Run failed', {
+    const failed = new sfn.Fail(this, FAILURE_PLAN.failState, {
       errorPath: '$.error.Error',
       causePath: '$.error.Cause',
     });
@@ -290,25 +178,67 @@ export class PipelineStateMachine extends Construct {
     recordFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.recordFailureError' });
     recordFailure.next(failed);
 
-    // Readers see nothing of the run before Publish, which comes only after every check passed.
-    const afterStaging = [
-      ...buildGroups,
-      quality('core'),
-      setAsOf,
-      refresh,
-      quality('analytics'),
-      publish,
-      finish,
-    ];
-    for (const state of [listFiles, loadFiles, stage, ...afterStaging])
-      state.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    startRun.next(listFiles).next(loadFiles).next(stage).next(moreToStage);
-    moreToStage
-      .when(sfn.Condition.booleanEquals('$.staging.moreToStage', true), stage)
-      .otherwise(afterStaging[0] as sfn.Parallel);
-    for (let i = 1; i < afterStaging.length; i++)
-      (afterStaging[i - 1] as sfn.INextable).next(afterStaging[i] as sfn.IChainable);
-    const chain = sfn.Chain.start(startRun);
+    // Each stage of the plan becomes a state (or a state and the choice that loops back to it).
+    const stageState = (
+      stage: PlanStage,
+    ): { first: sfn.State & sfn.INextable; then: (next: sfn.State) => void } => {
+      switch (stage.kind) {
+        case 'single': {
+          const state = task(stage.task);
+          return { first: state, then: (next) => state.next(next) };
+        }
+        case 'each-file': {
+          const loadFile = task(stage.task);
+          // A file that still fails after the retries is recorded in the ledger (and rejected after a
+          // few runs): the Map goes on with the other files, and the run with what loaded.
+          loadFile.addCatch(
+            new sfn.Pass(this, stage.failedState, {
+              parameters: { 'key.$': '$.key', status: 'failed', 'error.$': '$.error.Error' },
+            }),
+            { errors: ['States.ALL'], resultPath: '$.error' },
+          );
+          const map = new sfn.Map(this, stage.state, {
+            itemsPath: '$.files.items',
+            maxConcurrency: props.loadConcurrency ?? 2,
+            itemSelector: {
+              runId: RUN_ID,
+              key: sfn.JsonPath.stringAt('$$.Map.Item.Value.key'),
+              etag: sfn.JsonPath.stringAt('$$.Map.Item.Value.etag'),
+            },
+            // The list and the per-file results leave the state here: only their counts go on, so a
+            // long list cannot push the state past 256 KB in later steps.
+            resultSelector: { loaded: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$')) },
+            resultPath: '$.files',
+          }).itemProcessor(loadFile);
+          return { first: map, then: (next) => map.next(next) };
+        }
+        case 'until-done': {
+          // One bounded batch a call: a backlog drains batch by batch, however large.
+          const state = task(stage.task);
+          const more = new sfn.Choice(this, stage.choiceState);
+          state.next(more);
+          return {
+            first: state,
+            then: (next) =>
+              more.when(sfn.Condition.booleanEquals('$.staging.moreToStage', true), state).otherwise(next),
+          };
+        }
+        case 'parallel': {
+          const parallel = new sfn.Parallel(this, stage.state, { resultPath: sfn.JsonPath.DISCARD });
+          for (const planned of stage.tasks) parallel.branch(task(planned));
+          return { first: parallel, then: (next) => parallel.next(next) };
+        }
+      }
+    };
+    const stages = PIPELINE_PLAN.map(stageState);
+    // Every stage after the run has started catches everything into Record failure.
+    for (const { first } of stages.slice(1))
+      (first as sfn.TaskStateBase | sfn.Map | sfn.Parallel).addCatch(recordFailure, {
+        errors: ['States.ALL'],
+        resultPath: '$.error',
+      });
+    for (let i = 1; i < stages.length; i++) stages[i - 1]?.then((stages[i] as (typeof stages)[number]).first);
+    const chain = sfn.Chain.start((stages[0] as (typeof stages)[number]).first);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: undefined,
@@ -377,6 +307,77 @@ export class PipelineStateMachine extends Construct {
         ],
       });
     }
+  }
+}
+
+const RUN_ID = sfn.JsonPath.stringAt('$.run.runId');
+const PENDING_DATES = sfn.JsonPath.listAt('$.staging.dates');
+
+/** What a task is given, and where in the state its result goes. */
+interface Wiring {
+  readonly payload: Record<string, unknown>;
+  readonly resultPath: string | typeof sfn.JsonPath.DISCARD;
+}
+
+/** Each kind of step's input, taken from the execution's state, and where its result is kept. */
+function wiringOf(planned: PlanTask): Wiring {
+  switch (planned.handler) {
+    case 'start-run':
+      return {
+        payload: {
+          executionName: sfn.JsonPath.stringAt('$$.Execution.Name'),
+          startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          // The whole input, so that asOf and trigger may be left out of it.
+          input: sfn.JsonPath.objectAt('$'),
+        },
+        resultPath: '$.run',
+      };
+    case 'list-new-files':
+      return { payload: { runId: RUN_ID }, resultPath: '$.files' };
+    case 'load-file':
+      // Inside the Map: each item carries its run id.
+      return {
+        payload: {
+          runId: sfn.JsonPath.stringAt('$.runId'),
+          key: sfn.JsonPath.stringAt('$.key'),
+          etag: sfn.JsonPath.stringAt('$.etag'),
+        },
+        resultPath: '$',
+      };
+    case 'stage-events':
+      return { payload: { runId: RUN_ID }, resultPath: '$.staging' };
+    case 'build-model': {
+      const { model, shard, shardCount } = planned as ModelTask;
+      return { payload: { runId: RUN_ID, model, shard, shardCount }, resultPath: sfn.JsonPath.DISCARD };
+    }
+    case 'check-quality':
+      return {
+        payload: { runId: RUN_ID, phase: (planned as QualityTask).phase, dates: PENDING_DATES },
+        resultPath: sfn.JsonPath.DISCARD,
+      };
+    case 'set-as-of':
+      return {
+        payload: { runId: RUN_ID, asOf: sfn.JsonPath.stringAt('$.run.asOf') },
+        resultPath: '$.analytics',
+      };
+    case 'refresh-view':
+      return {
+        payload: { runId: RUN_ID, view: (planned as ViewTask).view },
+        resultPath: sfn.JsonPath.DISCARD,
+      };
+    case 'publish':
+      return { payload: { runId: RUN_ID, dates: PENDING_DATES }, resultPath: '$.publication' };
+    case 'finish-run':
+      return {
+        payload: {
+          runId: RUN_ID,
+          status: 'succeeded',
+          asOf: sfn.JsonPath.stringAt('$.analytics.asOf'),
+          dates: PENDING_DATES,
+          datesReadAt: sfn.JsonPath.stringAt('$.staging.datesReadAt'),
+        },
+        resultPath: '$.result',
+      };
   }
 }
 

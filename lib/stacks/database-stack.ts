@@ -3,7 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { LOGIN_NAMES, type PipelineLogin } from '../../lambdas/warehouse/logins';
+import { LOGIN_NAMES, type PipelineLogin } from '../../lambdas/warehouse/login-names';
 import { SUBNETS } from './network-stack';
 
 /** The database the instance is created with, which every login's secret names. */

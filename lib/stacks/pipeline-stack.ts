@@ -5,7 +5,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import type { PipelineLogin } from '../../lambdas/warehouse/logins';
+import type { PipelineLogin } from '../../lambdas/warehouse/login-names';
 import { PipelineMonitoring } from '../constructs/pipeline-monitoring';
 import { SchemaMigrations } from '../constructs/schema-migrations';
 import { StartOnNewFiles } from '../constructs/start-on-new-files';

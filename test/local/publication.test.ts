@@ -6,7 +6,7 @@ import {
   renderStateMachine,
   type RenderedStateMachine,
 } from '../../local/state-machine';
-import type { StepHandler } from '../../lib/constructs/pipeline-state-machine';
+import type { StepHandler } from '../../lambdas/plan';
 import { cohortFiles } from '../support/cohort-fixture';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { fileOf } from '../support/events';

@@ -5,7 +5,7 @@ import {
   renderStateMachine,
   type RenderedStateMachine,
 } from '../../local/state-machine';
-import type { StepHandler } from '../../lib/constructs/pipeline-state-machine';
+import type { StepHandler } from '../../lambdas/plan';
 import { cohortFiles } from '../support/cohort-fixture';
 import {
   CORE_AND_ANALYTICS_TABLES,

@@ -2,7 +2,8 @@ import { refreshAnalyticsView, ANALYTICS_VIEWS } from '../../../lambdas/warehous
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
 import { QualityGateError } from '../../../lambdas/warehouse/quality';
 import { finishRun, RunInProgressError, startRun } from '../../../lambdas/warehouse/runs';
-import { buildCoreModel, CORE_MODELS } from '../../../lambdas/warehouse/core';
+import { CORE_MODELS } from '../../../lambdas/plan';
+import { buildCoreModel } from '../../../lambdas/warehouse/core';
 import { cohortFiles } from '../../support/cohort-fixture';
 import {
   CORE_AND_ANALYTICS_TABLES,

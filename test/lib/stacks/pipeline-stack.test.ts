@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { addStacks } from '../../../lib/app';
 import { PipelineStack } from '../../../lib/stacks/pipeline-stack';
-import { STEP_HANDLERS } from '../../../lib/constructs/pipeline-state-machine';
+import { STEP_HANDLERS } from '../../../lambdas/plan';
 
 // CDK assertions on the properties that matter, not a whole-template snapshot. Bundling and the
 // built-in CloudFormation validation are off: they would add seconds and test nothing of ours.
