@@ -20,7 +20,6 @@ import {
 } from '../../lambdas/plan';
 import { PipelineFunction } from './pipeline-function';
 
-
 export interface PipelineStateMachineProps {
   readonly landingBucket: s3.Bucket;
   /** @default 'events/' */

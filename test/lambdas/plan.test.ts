@@ -22,7 +22,7 @@ test('the state machine runs the plan: its states in the plan order, each task w
   const { definition, taskHandlers } = renderStateMachine();
   const states = definition.States as Record<string, State>;
   const walked: string[] = [];
-  for (let name: string | undefined = definition.StartAt as string; name; ) {
+  for (let name: string | undefined = definition.StartAt as string; name;) {
     walked.push(name);
     const state = states[name] as State;
     name = state.Type === 'Choice' ? state.Default : state.Next;

@@ -3,6 +3,7 @@
 const Module = require('node:module');
 const resolve = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  if (/^pg(-copy-streams)?(\/|$)/.test(request)) throw new Error(`blocked: ${request} must not be loaded here`);
+  if (/^pg(-copy-streams)?(\/|$)/.test(request))
+    throw new Error(`blocked: ${request} must not be loaded here`);
   return resolve.call(this, request, ...rest);
 };
