@@ -104,7 +104,7 @@ export class PipelineFunction extends NodejsFunction {
   }
 
   /** Read access to the landing objects under `prefix` and the listing of that prefix; nothing else. */
-  bindLandingBucket(bucket: s3.Bucket, prefix: string): this {
+  bindLandingBucket(bucket: s3.IBucket, prefix: string): this {
     this.addEnvironment('LANDING_BUCKET', bucket.bucketName);
     this.addEnvironment('LANDING_PREFIX', prefix);
     this.addToRolePolicy(

@@ -11,10 +11,10 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/handlers/log';
 
 export interface PipelineMonitoringProps {
-  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachine: sfn.IStateMachine;
   readonly functions: lambda.IFunction[];
   /** @default no database alarms */
-  readonly database?: rds.DatabaseInstance;
+  readonly database?: rds.IDatabaseInstance;
   /** Subscribe this address to the alarms. @default none: subscribe later */
   readonly alarmEmail?: string;
 }

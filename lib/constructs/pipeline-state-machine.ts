@@ -21,7 +21,7 @@ import {
 import { PipelineFunction } from './pipeline-function';
 
 export interface PipelineStateMachineProps {
-  readonly landingBucket: s3.Bucket;
+  readonly landingBucket: s3.IBucket;
   /** @default 'events/' */
   readonly landingPrefix?: string;
   /**

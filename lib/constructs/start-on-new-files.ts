@@ -12,7 +12,7 @@ import { PipelineFunction } from './pipeline-function';
 export interface StartOnNewFilesProps {
   readonly landingBucket: s3.IBucket;
   readonly prefix: string;
-  readonly stateMachine: sfn.StateMachine;
+  readonly stateMachine: sfn.IStateMachine;
   /** How long the queue gathers new files before starting a run. @default 5 minutes (the most Lambda allows) */
   readonly debounce?: Duration;
 }

@@ -54,7 +54,7 @@ export interface PipelineStackProps extends StackProps {
    * @default none
    */
   readonly database?: {
-    readonly instance: rds.DatabaseInstance;
+    readonly instance: rds.IDatabaseInstance;
     /** The RDS master login's secret: only the deployment's bootstrap function reads it. */
     readonly masterSecret: secretsmanager.ISecret;
     readonly loginSecrets: Readonly<Record<PipelineLogin, secretsmanager.ISecret>>;
