@@ -2,6 +2,8 @@
  * Ctrl-C, a closed terminal or a `kill` must not leave a run marked running or a database server
  * behind: the first such signal runs the registered clean-ups, newest first, then exits 130.
  */
+import { EXIT } from './output';
+
 type CleanUp = () => Promise<unknown>;
 
 const cleanUps: CleanUp[] = [];
@@ -31,7 +33,7 @@ function install(): void {
     process.stderr.write(`\n${signal}: stopping (a run in progress is recorded as interrupted)\n`);
     void (async () => {
       for (const cleanUp of [...cleanUps].reverse()) await cleanUp().catch(() => undefined);
-      process.exit(130);
+      process.exit(EXIT.interrupted);
     })();
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, handle);

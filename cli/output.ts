@@ -1,6 +1,7 @@
 /** Plain-text helpers for the CLI's tables and numbers. */
 export type Writer = (line: string) => void;
 
+/** The CLI's exit codes: the only place that gives their numbers. */
 export const EXIT = {
   ok: 0,
   failure: 1,
@@ -8,7 +9,42 @@ export const EXIT = {
   qualityGate: 3,
   runInProgress: 4,
   databaseUnreachable: 5,
+  interrupted: 130,
 } as const;
+export type ExitName = keyof typeof EXIT;
+
+/** What each code means where a command does not say more. */
+export const EXIT_MEANINGS: Readonly<Record<ExitName, string>> = {
+  ok: 'ok',
+  failure: 'failed',
+  usage: 'bad arguments',
+  qualityGate: 'data-quality gate failed',
+  runInProgress: 'another run (or command, on the embedded database) is in progress',
+  databaseUnreachable: 'database unreachable',
+  interrupted: 'interrupted',
+};
+
+/**
+ * The "Exit codes:" paragraph of a command's help: the codes it can end with, in order, each with the
+ * command's own wording or (given `true`) the common one; wrapped to 100 columns.
+ */
+export function exitCodesHelp(codes: Partial<Record<ExitName, string | true>>): string {
+  const parts = (Object.keys(EXIT) as ExitName[])
+    .filter((name) => codes[name] !== undefined)
+    .map((name) => {
+      const meaning = codes[name];
+      return `${EXIT[name]} ${meaning === true ? EXIT_MEANINGS[name] : meaning}`;
+    });
+  const lines: string[] = [];
+  let line = 'Exit codes:';
+  for (const word of `${parts.join(', ')}.`.split(' ')) {
+    if (line.length + 1 + word.length > 100) {
+      lines.push(line);
+      line = word;
+    } else line += ` ${word}`;
+  }
+  return [...lines, line].join('\n');
+}
 
 export function formatCount(n: number | string | null | undefined): string {
   return n === null || n === undefined ? '-' : Number(n).toLocaleString('en-US');

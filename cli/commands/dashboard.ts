@@ -17,7 +17,7 @@ import { MAX_QUEUED_READS, startDashboardServer } from '../../dashboard/server';
 import { MAX_RANGE_MONTHS } from '../../dashboard/types';
 import { type Database, pipelineHome } from '../environment';
 import { onInterrupt } from '../interrupt';
-import { EXIT, type Writer } from '../output';
+import { EXIT, type Writer, exitCodesHelp } from '../output';
 import { withDatabase } from '../services';
 
 export const SERVE_HELP = `Usage: saas-pipeline serve [--port N] [--host ADDRESS] [--token-file PATH]
@@ -63,9 +63,14 @@ Limits, so that no request, nor a crowd of them, can hold the database:
 Environment: DATABASE_URL and SAAS_PIPELINE_HOME, as for "saas-pipeline run"; DASHBOARD_TOKEN, the
 token (see above).
 
-Exit codes: 0 stopped after a clean start, 1 failed (for example the port is taken), 2 bad
-arguments, or a token that is missing off loopback, short, or unreadable, 4 the embedded database
-is in use, 5 database unreachable, 130 stopped by Ctrl-C.
+${exitCodesHelp({
+  ok: 'stopped after a clean start',
+  failure: 'failed (for example the port is taken)',
+  usage: 'bad arguments, or a token that is missing off loopback, short, or unreadable',
+  runInProgress: 'the embedded database is in use',
+  databaseUnreachable: true,
+  interrupted: 'stopped by Ctrl-C',
+})}
 `;
 
 export const REPORT_HELP = `Usage: saas-pipeline report [--out FILE.html]
@@ -78,8 +83,13 @@ Options:
   --out FILE.html   where to write it          default $SAAS_PIPELINE_HOME/report.html
   -h, --help        show this help
 
-Exit codes: 0 written, 1 failed, 2 bad arguments, 4 the embedded database is in use, 5 database
-unreachable.
+${exitCodesHelp({
+  ok: 'written',
+  failure: true,
+  usage: true,
+  runInProgress: 'the embedded database is in use',
+  databaseUnreachable: true,
+})}
 `;
 
 export function defaultReportPath(): string {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { listLedgerFiles, releaseRejectedFiles } from '../../lambdas/warehouse/files';
 import { migrate } from '../../lambdas/warehouse/migrate';
-import { EXIT, table, type Writer } from '../output';
+import { EXIT, table, type Writer, exitCodesHelp } from '../output';
 import { withDatabase } from '../services';
 
 export const FILES_HELP = `Usage: saas-pipeline files [list] [--status STATUS] [--limit N]
@@ -24,8 +24,13 @@ Options:
   --reason REASON  retry every file rejected for this reason
   -h, --help       show this help
 
-Exit codes: 0 done, 1 failed (retry: no such rejected file), 2 bad arguments, 4 the embedded
-database is in use, 5 database unreachable.
+${exitCodesHelp({
+  ok: 'done',
+  failure: 'failed (retry: no such rejected file)',
+  usage: true,
+  runInProgress: 'the embedded database is in use',
+  databaseUnreachable: true,
+})}
 `;
 
 const STATUSES = ['loading', 'loaded', 'staged', 'failed', 'rejected'];

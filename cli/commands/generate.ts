@@ -1,3 +1,4 @@
+import { exitCodesHelp } from '../output';
 /**
  * `saas-pipeline generate`: parses arguments, calls `generate`, shows progress on stderr and
  * a one-line summary on stdout.
@@ -49,10 +50,7 @@ S3 credentials come from the AWS SDK's default chain (environment, profile). For
 server set them in the environment, e.g. AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 for s3rver.
 
-Exit codes:
-  0  success
-  1  generation or upload failed
-  2  bad arguments
+${exitCodesHelp({ ok: 'success', failure: 'generation or upload failed', usage: true })}
 
 Examples:
   saas-pipeline generate --from 2024-01-01 --to 2024-06-30 --seed 42

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { type Change, DASHBOARD_NAME, setupMetabase } from '../../metabase/setup';
-import { EXIT, type Writer } from '../output';
+import { EXIT, type Writer, exitCodesHelp } from '../output';
 
 export const METABASE_HELP = `Usage: saas-pipeline metabase [options]
 
@@ -23,8 +23,11 @@ Environment (secrets are read only from here):
   MB_PASSWORD        the Metabase admin's password
   MB_DB_PASSWORD     the password of --db-user
 
-Exit codes: 0 done, 1 failed (Metabase unreachable, login refused, an API error), 2 bad arguments
-or a missing environment variable.
+${exitCodesHelp({
+  ok: 'done',
+  failure: 'failed (Metabase unreachable, login refused, an API error)',
+  usage: 'bad arguments or a missing environment variable',
+})}
 `;
 
 const REQUIRED_ENV = ['MB_USER', 'MB_PASSWORD', 'MB_DB_PASSWORD'] as const;

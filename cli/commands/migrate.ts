@@ -1,12 +1,17 @@
 import { migrate } from '../../lambdas/warehouse/migrate';
-import { EXIT, type Writer } from '../output';
+import { EXIT, type Writer, exitCodesHelp } from '../output';
 import { withDatabase } from '../services';
 
 export const MIGRATE_HELP = `Usage: saas-pipeline migrate
 
 Applies the migrations in sql/migrations that the database has not applied yet, in one transaction.
 
-Exit codes: 0 done, 1 failed, 4 the embedded database is in use, 5 database unreachable.
+${exitCodesHelp({
+  ok: 'done',
+  failure: true,
+  runInProgress: 'the embedded database is in use',
+  databaseUnreachable: true,
+})}
 `;
 
 export async function migrateCommand(argv: string[], write: Writer): Promise<number> {

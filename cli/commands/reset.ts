@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import path from 'node:path';
 import { fallbackDataDir, pipelineHome } from '../environment';
-import { EXIT, type Writer } from '../output';
+import { EXIT, type Writer, exitCodesHelp } from '../output';
 
 export const RESET_HELP = `Usage: saas-pipeline reset [--yes]
 
@@ -10,7 +10,7 @@ Deletes the local state folder ($SAAS_PIPELINE_HOME, default .saas-pipeline): th
 database and the local S3 server's objects. Asks first unless --yes. A database named by
 DATABASE_URL, or a bucket on S3_ENDPOINT, is not touched.
 
-Exit codes: 0 deleted or nothing to delete, 1 failed, 2 not confirmed.
+${exitCodesHelp({ ok: 'deleted or nothing to delete', failure: true, usage: 'not confirmed' })}
 `;
 
 export async function resetCommand(argv: string[], write: Writer): Promise<number> {

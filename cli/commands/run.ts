@@ -10,7 +10,7 @@ import { createProgress, type Progress } from '../progress';
 import type { Database } from '../environment';
 import { onInterrupt } from '../interrupt';
 import { withServices } from '../services';
-import { EXIT, formatCount, seconds, table, type Writer } from '../output';
+import { EXIT, formatCount, seconds, table, type Writer, exitCodesHelp } from '../output';
 
 export const RUN_HELP = `Usage: saas-pipeline run [--as-of DATE]
 
@@ -36,9 +36,15 @@ A file that can never load (damaged gzip, not text, too large) is rejected and t
 "saas-pipeline files" lists it and "files retry KEY" lets it load again. A run killed on the way
 is marked abandoned by the next one, which carries on from where it stopped.
 
-Exit codes: 0 done, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run (or
-command, on the embedded database) is in progress, 5 database unreachable, 130 interrupted (the
-run is recorded as failed: interrupted).
+${exitCodesHelp({
+  ok: 'done',
+  failure: true,
+  usage: true,
+  qualityGate: true,
+  runInProgress: true,
+  databaseUnreachable: true,
+  interrupted: 'interrupted (the run is recorded as failed: interrupted)',
+})}
 `;
 
 export async function runCommand(argv: string[], write: Writer): Promise<number> {

@@ -1,6 +1,6 @@
 import type { Pool } from '../../lambdas/warehouse/db';
 import { migrate } from '../../lambdas/warehouse/migrate';
-import { EXIT, table, type Writer } from '../output';
+import { EXIT, table, type Writer, exitCodesHelp } from '../output';
 import { withDatabase } from '../services';
 
 export const STATUS_HELP = `Usage: saas-pipeline status
@@ -9,7 +9,7 @@ Shows the recent runs, the steps of the latest one with rows and times, the file
 rejected (they are not tried again: "saas-pipeline files retry KEY" releases one), the quarantine by
 reason and the latest data-quality results.
 
-Exit codes: 0 shown, 1 failed, 5 database unreachable.
+${exitCodesHelp({ ok: 'shown', failure: true, databaseUnreachable: true })}
 `;
 
 export async function statusCommand(argv: string[], write: Writer): Promise<number> {

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { Upload } from '@aws-sdk/lib-storage';
 import { listLandedFiles } from '../../local/landing-folder';
 import { createProgress } from '../progress';
-import { EXIT, formatCount, type Writer } from '../output';
+import { EXIT, formatCount, type Writer, exitCodesHelp } from '../output';
 import { withLanding } from '../services';
 
 export const UPLOAD_HELP = `Usage: saas-pipeline upload DIR
@@ -12,7 +12,7 @@ writes them) to the landing bucket, under the same keys. A file uploaded again w
 content keeps its ETag, so the next run skips it.
 
 Environment: LANDING_BUCKET, S3_ENDPOINT, AWS_REGION as for "saas-pipeline run".
-Exit codes: 0 uploaded, 1 failed, 2 bad arguments.
+${exitCodesHelp({ ok: 'uploaded', failure: true, usage: true })}
 `;
 
 export async function uploadCommand(argv: string[], write: Writer): Promise<number> {
