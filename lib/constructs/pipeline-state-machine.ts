@@ -65,7 +65,7 @@ const TRANSIENT_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
-  'TransientDatabaseError',
+  'TransientError',
 ];
 
 /**
