@@ -2,6 +2,7 @@ import { CORE_MODELS, type CoreModel, modelStepName, shardCountOf } from '../pla
 import { buildCoreModel, type ModelResult } from '../warehouse/core';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectInteger, expectString, runStep } from './step';
+import { lambdaHandler } from './telemetry';
 
 /** Rebuilds one core model (or one date shard of it) for the pending dates. */
 export function createBuildModelHandler(deps: HandlerDependencies) {
@@ -29,4 +30,4 @@ export function createBuildModelHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createBuildModelHandler(awsDependencies());
+export const handler = lambdaHandler(createBuildModelHandler(awsDependencies()));

@@ -7,8 +7,8 @@ import {
   runQualityChecks,
 } from '../warehouse/quality';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
-import { emitMetric } from './log';
 import { expectString, runStep } from './step';
+import { lambdaHandler, recordMetric } from './telemetry';
 
 export interface CheckQualityInput {
   readonly runId: string;
@@ -36,7 +36,10 @@ export function createCheckQualityHandler(deps: HandlerDependencies) {
           input.phase,
         );
         // The alarm on data quality counts error-level failures, whatever happens to the run.
-        emitMetric('QualityChecksFailed', checked.filter((r) => !r.passed && r.severity === 'error').length);
+        recordMetric(
+          'QualityChecksFailed',
+          checked.filter((r) => !r.passed && r.severity === 'error').length,
+        );
         assertQualityGate(checked);
         return checked;
       },
@@ -46,4 +49,4 @@ export function createCheckQualityHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createCheckQualityHandler(awsDependencies());
+export const handler = lambdaHandler(createCheckQualityHandler(awsDependencies()));

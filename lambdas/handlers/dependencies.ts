@@ -1,6 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createPool, type Pool } from '../warehouse/db';
+import { type SecretReader, secrets } from './secrets';
 
 /** What a handler needs from the outside world; the Lambda runtime and the local runner each provide it. */
 export interface HandlerDependencies {
@@ -24,28 +24,17 @@ interface DatabaseSecret {
   dbname: string;
 }
 
-/** Secrets Manager is asked again after this long, so a rotated password is picked up by new connections. */
-const SECRET_TTL_MS = 5 * 60_000;
-
 /**
- * Dependencies inside AWS Lambda. The function gets only the secret's ARN; the secret is fetched on
- * first use and again when older than five minutes, so that connections opened after a rotation use
- * the new password, and it is never logged. One small pool per container, since an invocation runs
- * one step; its statements stop before the function's own timeout would strand them on the server.
+ * Dependencies inside AWS Lambda. The function gets only the secret's ARN; the secret is read on
+ * first use and again once older than five minutes (SecretReader), so that connections opened after
+ * a rotation use the new password, and it is never logged. One small pool per container, since an
+ * invocation runs one step; its statements stop before the function's own timeout would strand them
+ * on the server.
  */
-export function awsDependencies(): HandlerDependencies {
+export function awsDependencies(reader: SecretReader = secrets): HandlerDependencies {
   let pool: Pool | undefined;
-  let secret: { value: Promise<DatabaseSecret>; fetchedAt: number } | undefined;
   let s3: S3Client | undefined;
-  const readSecret = (): Promise<DatabaseSecret> => {
-    if (!secret || Date.now() - secret.fetchedAt > SECRET_TTL_MS) {
-      const value = fetchDatabaseSecret(requireEnv('DATABASE_SECRET_ARN'));
-      // A failed fetch is not kept: the next connection asks again.
-      value.catch(() => (secret = undefined));
-      secret = { value, fetchedAt: Date.now() };
-    }
-    return secret.value;
-  };
+  const readSecret = () => readDatabaseSecret(reader, requireEnv('DATABASE_SECRET_ARN'));
   return {
     async pool() {
       if (pool) return pool;
@@ -81,10 +70,9 @@ export function awsDependencies(): HandlerDependencies {
   };
 }
 
-async function fetchDatabaseSecret(secretArn: string): Promise<DatabaseSecret> {
-  const client = new SecretsManagerClient({ requestHandler: { requestTimeout: 5_000 } });
-  const result = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  const fields = JSON.parse(result.SecretString ?? '{}') as Partial<Record<keyof DatabaseSecret, unknown>>;
+/** The database login a secret holds (JSON host, port, username, password, dbname), checked. */
+export async function readDatabaseSecret(reader: SecretReader, secretArn: string): Promise<DatabaseSecret> {
+  const fields = await reader.json(secretArn);
   const missing = (['host', 'username', 'password'] as const).filter(
     (name) => typeof fields[name] !== 'string' || fields[name] === '',
   );

@@ -1,7 +1,7 @@
 import { clearPendingDates, finishRun, type RunFiles, summarizeRunFiles } from '../warehouse/runs';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
-import { emitMetric } from './log';
 import { asStepError, expectString } from './step';
+import { lambdaHandler, recordMetric } from './telemetry';
 
 export interface FinishRunInput {
   readonly runId: string;
@@ -43,7 +43,7 @@ export function createFinishRunHandler(deps: HandlerDependencies) {
       }
       const files = await summarizeRunFiles(pool, runId);
       // Files that could not load this time are tried again next run; the alarm watches them.
-      emitMetric('FilesFailedToLoad', files.failed);
+      recordMetric('FilesFailedToLoad', files.failed);
       return { runId, status: input.status, error, files };
     } catch (failure) {
       throw asStepError(failure);
@@ -63,4 +63,4 @@ function describeError(error: { Error?: string; Cause?: string }): string {
   return `${error.Error ?? 'Error'}: ${message}`.slice(0, 4000);
 }
 
-export const handler = createFinishRunHandler(awsDependencies());
+export const handler = lambdaHandler(createFinishRunHandler(awsDependencies()));

@@ -2,8 +2,8 @@ import { stepNameOf } from '../plan';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Pool } from '../warehouse/db';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
-import { emitMetric } from './log';
 import { expectString, runStep } from './step';
+import { lambdaHandler, recordMetric } from './telemetry';
 
 /** Only what the Map needs: the bucket is in every function's environment. */
 export interface FileRef {
@@ -75,7 +75,7 @@ async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewF
 
   // How long the oldest file has waited in landing: the alarm on a stuck pipeline watches it.
   const oldest = fresh.reduce((min, object) => Math.min(min, object.lastModified), Date.now());
-  emitMetric('OldestWaitingFileAgeSeconds', Math.round((Date.now() - oldest) / 1000), 'Seconds');
+  recordMetric('OldestWaitingFileAgeSeconds', Math.round((Date.now() - oldest) / 1000));
 
   const items: FileRef[] = [];
   let listBytes = 2;
@@ -93,4 +93,4 @@ async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewF
   return { items, count: fresh.length, truncated: items.length < fresh.length, bytes };
 }
 
-export const handler = createListNewFilesHandler(awsDependencies());
+export const handler = lambdaHandler(createListNewFilesHandler(awsDependencies()));

@@ -4,8 +4,8 @@ import type { Readable } from 'node:stream';
 import { countLoadAttempt, recordLoadFailure } from '../warehouse/file-ledger';
 import { ingestFile } from '../warehouse/ingest';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
-import { emitMetric } from './log';
 import { expectString, runStep } from './step';
+import { lambdaHandler, recordMetric } from './telemetry';
 
 export interface LoadFileResult {
   readonly key: string;
@@ -39,7 +39,7 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
         const file = { bucket, key, etag: input.etag };
         const attempt = await countLoadAttempt(pool, file, runId);
         if (attempt.rejected) {
-          emitMetric('FilesRejected', 1);
+          recordMetric('FilesRejected', 1);
           return { key, status: 'rejected', rows: 0, rejectReason: 'too_many_failures' };
         }
         if (!attempt.proceed) return { key, status: 'skipped', rows: 0 };
@@ -68,7 +68,7 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
           { runId, attemptCounted: true },
         );
         // The alarm on rejected files counts these, whatever happens to the run.
-        if (result.status === 'rejected') emitMetric('FilesRejected', 1);
+        if (result.status === 'rejected') recordMetric('FilesRejected', 1);
         return { key, status: result.status, rows: result.rows, rejectReason: result.rejectReason };
       },
       (result) => result.rows,
@@ -76,4 +76,4 @@ export function createLoadFileHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createLoadFileHandler(awsDependencies());
+export const handler = lambdaHandler(createLoadFileHandler(awsDependencies()));

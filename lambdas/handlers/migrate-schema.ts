@@ -7,6 +7,7 @@ import {
   readLoginSecret,
   withDeploymentPool,
 } from './provision-migrator';
+import { lambdaHandler } from './telemetry';
 
 export interface SchemaData {
   readonly applied: number;
@@ -47,6 +48,6 @@ async function readLoginsFromSecrets(): Promise<PipelineLogins> {
   return { loader, transformer, reader };
 }
 
-export function handler(event: DeploymentEvent): Promise<DeploymentResult<SchemaData>> {
-  return withDeploymentPool((deps) => createMigrateSchemaHandler(deps, readLoginsFromSecrets)(event));
-}
+export const handler = lambdaHandler((event: DeploymentEvent): Promise<DeploymentResult<SchemaData>> =>
+  withDeploymentPool((deps) => createMigrateSchemaHandler(deps, readLoginsFromSecrets)(event)),
+);

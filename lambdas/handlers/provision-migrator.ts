@@ -1,7 +1,8 @@
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Pool } from '../warehouse/db';
 import { bootstrapMigrator, type Login } from '../warehouse/logins';
 import { awsDependencies, type HandlerDependencies, requireEnv } from './dependencies';
+import { SecretReader, secrets } from './secrets';
+import { lambdaHandler } from './telemetry';
 
 /** The CloudFormation custom-resource event, as far as the deployment's handlers read it. */
 export interface DeploymentEvent {
@@ -36,15 +37,16 @@ export function createProvisionMigratorHandler(
  * A login's secret (username and password, in the JSON the database stack writes). Its ARN and version
  * id seed the verifier's salt: the same secret sets the same verifier, a new value a new salt.
  */
-export async function readLoginSecret(secretArn: string): Promise<Required<Login>> {
-  const client = new SecretsManagerClient({ requestHandler: { requestTimeout: 5_000 } });
-  const result = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
-  const fields = JSON.parse(result.SecretString ?? '{}') as Record<string, unknown>;
+export async function readLoginSecret(
+  secretArn: string,
+  reader: SecretReader = secrets,
+): Promise<Required<Login>> {
+  const { fields, arn, versionId } = await reader.current(secretArn);
   const { username, password } = fields;
   if (typeof username !== 'string' || username === '' || typeof password !== 'string' || password === '')
     // Names only, never values.
     throw new Error(`Login secret ${secretArn} lacks username or password`);
-  return { username, password, saltSeed: `${result.ARN ?? secretArn}\n${result.VersionId ?? ''}` };
+  return { username, password, saltSeed: `${arn}\n${versionId}` };
 }
 
 /**
@@ -54,7 +56,8 @@ export async function readLoginSecret(secretArn: string): Promise<Required<Login
 export async function withDeploymentPool<T>(
   work: (deps: Pick<HandlerDependencies, 'pool'>) => Promise<T>,
 ): Promise<T> {
-  const aws = awsDependencies();
+  // A reader of its own, whose cache ends with the invocation.
+  const aws = awsDependencies(new SecretReader());
   let pool: Promise<Pool> | undefined;
   try {
     return await work({ pool: () => (pool ??= aws.pool()) });
@@ -66,10 +69,11 @@ export async function withDeploymentPool<T>(
   }
 }
 
-export function handler(event: DeploymentEvent): Promise<DeploymentResult<{ handedOver: number }>> {
-  return withDeploymentPool((deps) =>
-    createProvisionMigratorHandler(deps, () => readLoginSecret(requireEnv('MIGRATOR_LOGIN_SECRET_ARN')))(
-      event,
+export const handler = lambdaHandler(
+  (event: DeploymentEvent): Promise<DeploymentResult<{ handedOver: number }>> =>
+    withDeploymentPool((deps) =>
+      createProvisionMigratorHandler(deps, () => readLoginSecret(requireEnv('MIGRATOR_LOGIN_SECRET_ARN')))(
+        event,
+      ),
     ),
-  );
-}
+);

@@ -2,6 +2,7 @@ import { stepNameOf } from '../plan';
 import { publishAnalytics, type Publication } from '../warehouse/analytics';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
+import { lambdaHandler } from './telemetry';
 
 /**
  * Publishes what the run built once every check passed: the analytics views and the star schema for
@@ -23,4 +24,4 @@ export function createPublishHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createPublishHandler(awsDependencies());
+export const handler = lambdaHandler(createPublishHandler(awsDependencies()));

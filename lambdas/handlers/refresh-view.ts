@@ -2,6 +2,7 @@ import { stepNameOf, type ViewTask } from '../plan';
 import { ANALYTICS_VIEWS, type AnalyticsView, refreshAnalyticsView } from '../warehouse/analytics';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
+import { lambdaHandler } from './telemetry';
 
 /** Refreshes one analytics view in analytics_build, for the checks and then the publication. */
 export function createRefreshViewHandler(deps: HandlerDependencies) {
@@ -21,4 +22,4 @@ export function createRefreshViewHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createRefreshViewHandler(awsDependencies());
+export const handler = lambdaHandler(createRefreshViewHandler(awsDependencies()));

@@ -2,6 +2,7 @@ import { stepNameOf } from '../plan';
 import { setAnalyticsAsOf } from '../warehouse/analytics';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
+import { lambdaHandler } from './telemetry';
 
 /** Fixes the logical date the analytics views are computed as of: the run's, else the latest event date. */
 export function createSetAsOfHandler(deps: HandlerDependencies) {
@@ -19,4 +20,4 @@ export function createSetAsOfHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createSetAsOfHandler(awsDependencies());
+export const handler = lambdaHandler(createSetAsOfHandler(awsDependencies()));

@@ -4,6 +4,7 @@ import { stageLoadedFiles, type StageResult } from '../warehouse/staging';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { minEventTimestamp, stagingBatchLimits } from './settings';
 import { expectString, runStep } from './step';
+import { lambdaHandler } from './telemetry';
 
 /** A run stages at most this many batches; files still waiting are the next run's. */
 export const MAX_STAGING_BATCHES_PER_RUN = 20;
@@ -54,4 +55,4 @@ export function createStageEventsHandler(deps: HandlerDependencies) {
   };
 }
 
-export const handler = createStageEventsHandler(awsDependencies());
+export const handler = lambdaHandler(createStageEventsHandler(awsDependencies()));

@@ -1,6 +1,6 @@
 import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { requireEnv } from './dependencies';
-import { logStep } from './log';
+import { lambdaHandler, logger } from './telemetry';
 
 /** The part of an SQS batch this handler reads: how many new-file events it holds. */
 export interface NewFilesBatch {
@@ -29,11 +29,15 @@ export function createStartOnNewFilesHandler(client: Pick<SFNClient, 'send'>, st
     const started = await client.send(
       new StartExecutionCommand({ stateMachineArn: arn, input: JSON.stringify({ trigger: 'new-files' }) }),
     );
-    logStep('INFO', started.executionArn ?? '-', 'start_on_new_files', 'run started', {
+    logger.info('run started', {
+      runId: started.executionArn ?? '-',
+      step: 'start_on_new_files',
       files: batch.Records.length,
     });
     return { started: started.executionArn ?? null };
   };
 }
 
-export const handler = createStartOnNewFilesHandler(new SFNClient({}), () => requireEnv('STATE_MACHINE_ARN'));
+export const handler = lambdaHandler(
+  createStartOnNewFilesHandler(new SFNClient({}), () => requireEnv('STATE_MACHINE_ARN')),
+);

@@ -3,6 +3,7 @@ import { assertSchemaCurrent } from '../warehouse/migrate';
 import { startRun } from '../warehouse/runs';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { asStepError, expectString } from './step';
+import { lambdaHandler } from './telemetry';
 
 export interface StartRunInput {
   /** The execution's name ($$.Execution.Name): the run id, so a run and its execution share a name. */
@@ -64,4 +65,4 @@ export function resolveAsOf(asOf: string | null, startedAt: string): string | nu
   return asOf;
 }
 
-export const handler = createStartRunHandler(awsDependencies());
+export const handler = lambdaHandler(createStartRunHandler(awsDependencies()));

@@ -1,6 +1,6 @@
 import type { Pool } from '../warehouse/db';
 import { recordStep } from '../warehouse/runs';
-import { logStep } from './log';
+import { logger } from './telemetry';
 
 /**
  * Errors worth retrying: the connection dropped, the server restarted, a serialization conflict, too
@@ -11,10 +11,14 @@ const TRANSIENT_SQLSTATES = /^(08|57P0|40001|40P01|53300|28P01)/;
 const TRANSIENT_AWS_ERRORS =
   /Throttling|TooManyRequests|ServiceUnavailable|InternalServiceError|TimeoutError/;
 
-export class TransientDatabaseError extends Error {
+/**
+ * A failure that a retry may fix, in the database or in an AWS API (throttling, an outage, a timeout):
+ * the state machine's Retry matches it by this name.
+ */
+export class TransientError extends Error {
   constructor(cause: Error) {
     super(cause.message, { cause });
-    this.name = 'TransientDatabaseError';
+    this.name = 'TransientError';
   }
 }
 
@@ -30,17 +34,18 @@ export async function runStep<T>(
   rowsOf: (result: T) => number,
 ): Promise<T> {
   const started = Date.now();
-  logStep('INFO', runId, stepName, 'step started');
+  logger.info('step started', { step: stepName });
   try {
     const { result, rowCount } = await recordStep(pool, runId, stepName, async () => {
       const value = await work();
       return { rowCount: rowsOf(value), details: value, result: value };
     });
-    logStep('INFO', runId, stepName, 'step succeeded', { rows: rowCount, durationMs: Date.now() - started });
+    logger.info('step succeeded', { step: stepName, rows: rowCount, durationMs: Date.now() - started });
     return result;
   } catch (error) {
     const failure = asStepError(error);
-    logStep('ERROR', runId, stepName, 'step failed', {
+    logger.error('step failed', {
+      step: stepName,
       error: failure.name,
       cause: failure.message,
       durationMs: Date.now() - started,
@@ -57,7 +62,7 @@ export function asStepError(error: unknown): Error {
     TRANSIENT_AWS_ERRORS.test((error as Error).name ?? '') ||
     /Connection terminated|ECONNRESET|ECONNREFUSED|timeout expired/i.test(message)
   ) {
-    return new TransientDatabaseError(error as Error);
+    return new TransientError(error as Error);
   }
   return error instanceof Error ? error : new Error(String(error));
 }

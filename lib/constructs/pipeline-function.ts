@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { SERVICE_NAME } from '../../lambdas/observability';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -62,7 +63,9 @@ export class PipelineFunction extends NodejsFunction {
         },
       },
       environment: {
-        SERVICE_NAME: 'saas-pipeline',
+        // Powertools' logger reads these: the service name on every line, INFO and above.
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         // The runtime ships the RDS certificate authorities here; pg verifies the server against them.
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',

@@ -8,7 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from '../../lambdas/handlers/log';
+import { METRICS_NAMESPACE, type PipelineMetric } from '../../lambdas/observability';
 
 export interface PipelineMonitoringProps {
   readonly stateMachine: sfn.IStateMachine;
@@ -43,7 +43,8 @@ export class PipelineMonitoring extends Construct {
     });
 
     const machine = props.stateMachine;
-    const custom = (metricName: string, statistic: string, period: Duration) =>
+    // The handlers write these without dimensions (lambdas/handlers/telemetry.ts).
+    const custom = (metricName: PipelineMetric, statistic: string, period: Duration) =>
       new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName, statistic, period });
     const alarm = (
       name: string,

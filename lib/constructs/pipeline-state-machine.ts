@@ -58,7 +58,7 @@ const TRANSIENT_ERRORS = [
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
-  'TransientDatabaseError',
+  'TransientError',
 ];
 
 /**

@@ -1,4 +1,4 @@
-import { TransientDatabaseError } from '../../lambdas/handlers/step';
+import { TransientError } from '../../lambdas/handlers/step';
 import { createLocalHandlers } from '../../local/handlers';
 import {
   executeStateMachine,
@@ -55,7 +55,7 @@ test('every Task of the deployed definition has a local handler, with a timeout 
   );
   const json = JSON.stringify(rendered.definition);
   expect(json).toContain('"MaxConcurrency":2');
-  expect(json).toContain('TransientDatabaseError');
+  expect(json).toContain('TransientError');
 });
 
 describe('on a fresh warehouse', () => {
@@ -120,7 +120,7 @@ test('a step that fails once with a transient error is retried and the run succe
     let calls = 0;
     const flaky = handlersFor(db, {
       'stage-events': (inner) => async (input) => {
-        if (++calls === 1) throw new TransientDatabaseError(new Error('Connection terminated unexpectedly'));
+        if (++calls === 1) throw new TransientError(new Error('Connection terminated unexpectedly'));
         return inner(input);
       },
     });

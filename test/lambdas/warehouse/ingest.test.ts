@@ -203,8 +203,8 @@ test('a lost connection during a load stays a failure to retry: its SQLSTATE sur
     code: '57P01',
   });
   const deadlock = Object.assign(new Error('deadlock detected'), { code: '40P01' });
-  expect(asStepError(new IngestError('k', lost)).name).toBe('TransientDatabaseError');
-  expect(asStepError(new IngestError('k', deadlock)).name).toBe('TransientDatabaseError');
+  expect(asStepError(new IngestError('k', lost)).name).toBe('TransientError');
+  expect(asStepError(new IngestError('k', deadlock)).name).toBe('TransientError');
   expect(asStepError(new IngestError('k', new Error('no such thing'))).name).toBe('IngestError');
 });
 

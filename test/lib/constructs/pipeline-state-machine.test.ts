@@ -28,7 +28,7 @@ collect(top);
 test('every Task, nested ones included, retries transient errors with capped back-off and has a timeout', () => {
   expect(allTasks).toHaveLength(24);
   for (const [name, state] of allTasks) {
-    const retry = state.Retry?.find((r) => r.ErrorEquals.includes('TransientDatabaseError'));
+    const retry = state.Retry?.find((r) => r.ErrorEquals.includes('TransientError'));
     expect({
       name,
       retry: retry && { attempts: retry.MaxAttempts, maxDelay: retry.MaxDelaySeconds },
