@@ -51,7 +51,10 @@ export interface PipelineStateMachineProps {
   readonly stagingBatchMaxLines?: number;
 }
 
-/** Transient failures worth retrying with back-off: the Lambda service, or a dropped database connection. */
+/**
+ * Transient failures worth retrying with back-off: the Lambda service itself, and TransientError, which
+ * the handlers throw for a dropped database connection or a throttled or unavailable AWS API.
+ */
 const TRANSIENT_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
   'Lambda.ServiceException',
