@@ -11,7 +11,8 @@ import {
 } from './types';
 
 // Everything here reads through the analytics_reader role: only analytics and the ops views granted
-// to it (sql/migrations/0017). The SQL is in sql/dashboard, one file per dataset.
+// to it (sql/migrations/0017, and the grants in each view's file in sql/models/ops). The SQL is in
+// sql/dashboard, one file per dataset.
 
 type Row = Record<string, unknown>;
 

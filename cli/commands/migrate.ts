@@ -4,7 +4,11 @@ import { withDatabase } from '../services';
 
 export const MIGRATE_HELP = `Usage: saas-pipeline migrate
 
-Applies the migrations in sql/migrations that the database has not applied yet, in one transaction.
+Applies the migrations in sql/migrations that the database has not applied yet, then the schema
+models in sql/models (views, materialized views, functions) whose files changed since they were
+applied, with the models that depend on them; all in one transaction. After a new migration every
+model is applied again. Materialized views made again are empty until the next run refreshes them;
+readers see the published tables meanwhile.
 
 ${exitCodesHelp({
   ok: 'done',

@@ -9,6 +9,7 @@ import { executeStateMachine, type LocalExecution, renderStateMachine } from '..
 import { createProgress, type Progress } from '../progress';
 import type { Database } from '../environment';
 import { onInterrupt } from '../interrupt';
+import { queryRows } from '../queries';
 import { withServices } from '../services';
 import { EXIT, formatCount, seconds, table, type Writer, exitCodesHelp } from '../output';
 
@@ -158,17 +159,8 @@ async function executeRun(
   });
   forget();
   files?.finish();
-  const steps = await db.pool.query(
-    `select step_name as step, status, row_count as rows, round(duration_ms / 1000.0, 2) as seconds
-     from ops.run_steps where run_id = $1 and step_name not like 'load_file %'
-     union all
-     select 'load_file (' || count(*) || ' files)', min(status), sum(row_count), round(sum(duration_ms) / 1000.0, 2)
-     from ops.run_steps where run_id = $1 and step_name like 'load_file %' having count(*) > 0
-     order by 1`,
-    [runId],
-  );
-  if (steps.rows.length > 0)
-    write('\nSteps (rows and seconds as each handler recorded them)\n' + table(steps.rows));
+  const steps = await queryRows(db.pool, 'run/steps', { run_id: runId });
+  if (steps.length > 0) write('\nSteps (rows and seconds as each handler recorded them)\n' + table(steps));
   const outcomes = await summarizeRunFiles(db.pool, runId);
   if (outcomes.rejected > 0) {
     write(
@@ -180,12 +172,11 @@ async function executeRun(
     write(
       `\n${outcomes.failed} file(s) could not be loaded this time and will be tried again by the next run`,
     );
-  const run = await db.pool.query<{ status: string; as_of_date: string | null; seconds: string }>(
-    `select status, as_of_date, round(extract(epoch from coalesce(finished_at, now()) - started_at)::numeric, 1)::text as seconds
-     from ops.runs where run_id = $1`,
-    [runId],
+  const [record] = await queryRows<{ status: string; as_of_date: string | null; seconds: string }>(
+    db.pool,
+    'run/outcome',
+    { run_id: runId },
   );
-  const record = run.rows[0];
   if (execution.status === 'SUCCEEDED') {
     write(
       `\nrun ${runId} succeeded in ${record?.seconds ?? '?'} s; analytics as of ${record?.as_of_date ?? '-'}`,

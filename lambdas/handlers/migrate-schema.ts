@@ -16,9 +16,10 @@ export interface SchemaData {
 
 /**
  * Runs during `cdk deploy` as the migration login (pipeline_migrate), after the bootstrap: applies the
- * migrations, then creates or updates the loader, transformer and BI logins with the passwords of
- * their secrets, as SCRAM verifiers, each holding its one group role. The secrets are read first, so a
- * broken one changes nothing. Deleting the stack leaves the data and the logins alone.
+ * migrations and the changed schema models (lambdas/warehouse/migrate.ts), then creates or updates the
+ * loader, transformer and BI logins with the passwords of their secrets, as SCRAM verifiers, each
+ * holding its one group role. The secrets are read first, so a broken one changes nothing. Deleting the
+ * stack leaves the data and the logins alone.
  */
 export function createMigrateSchemaHandler(
   deps: Pick<HandlerDependencies, 'pool'>,

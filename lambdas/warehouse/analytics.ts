@@ -75,7 +75,7 @@ export async function publishAnalytics(
     const status = owner[0]?.status ?? 'unknown';
     if (status !== 'running')
       throw new Error(`Run ${scope.runId} is ${status}, not running: it publishes nothing`);
-    const results = await runSqlFile(client, 'models/analytics/publish.sql', {
+    const results = await runSqlFile(client, 'steps/analytics/publish.sql', {
       run_id: scope.runId,
       dates: scope.dates,
     });

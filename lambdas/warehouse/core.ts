@@ -52,7 +52,7 @@ export async function buildCoreModel(
     await prepareBulkTransaction(client, `model:${model}:${part.shard}/${part.shardCount}`);
     const dates = (await readPendingDates(client)).filter((_, i) => i % part.shardCount === part.shard);
     if (dates.length === 0) return { model, dates: 0, rows: 0 };
-    const build = () => runSqlFile(client, `models/core/${model}.sql`, { dates });
+    const build = () => runSqlFile(client, `steps/core/${model}.sql`, { dates });
     let rejectedByDatabase = 0;
     await client.query('savepoint model_build');
     let results;
@@ -84,7 +84,7 @@ async function rebuildEarlierModels(client: PoolClient, model: CoreModel, dates:
   if (dates.length === 0) return;
   const group = groupIndexOf(model);
   for (const earlier of CORE_MODELS.filter((other) => groupIndexOf(other) < group))
-    await runSqlFile(client, `models/core/${earlier}.sql`, { dates });
+    await runSqlFile(client, `steps/core/${earlier}.sql`, { dates });
 }
 
 /**
@@ -135,7 +135,7 @@ async function isolateFailingEvents(
           [keepOnly.date, keepOnly.low, keepOnly.high],
         );
       }
-      await runSqlFile(client, `models/core/${model}.sql`, { dates: probeDates });
+      await runSqlFile(client, `steps/core/${model}.sql`, { dates: probeDates });
     });
   };
   const inDate = async (date: string): Promise<void> => {
@@ -207,6 +207,6 @@ async function quarantineStagedEvent(
      insert into ops.pending_dates (event_date)
      select $3::date
      on conflict (event_date) do update set marked_at = clock_timestamp()`,
-    [position, `${code}: ${error.message.replace(/^models\/core\/\w+\.sql: /, '')}`, date],
+    [position, `${code}: ${error.message.replace(/^steps\/core\/\w+\.sql: /, '')}`, date],
   );
 }

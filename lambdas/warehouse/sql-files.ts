@@ -23,8 +23,8 @@ export function readSql(relativePath: string): string {
 }
 
 /**
- * Splits a model file into statements at a `;` that ends a line. Model files hold plain DML, never
- * dollar-quoted bodies (those live in migrations, which run whole).
+ * Splits a step's or a query's file into statements at a `;` that ends a line. Those files hold
+ * plain DML, never dollar-quoted bodies (those live in migrations and schema models, which run whole).
  */
 export function splitStatements(text: string): string[] {
   return text

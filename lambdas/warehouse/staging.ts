@@ -168,7 +168,7 @@ export async function stageShard(
 }
 
 const MAX_LINE = 2_147_483_647;
-const STAGING_MODEL = 'models/staging/stg_events.sql';
+const STAGING_STEP_SQL = 'steps/staging/stg_events.sql';
 
 /**
  * Runs the staging model for a shard. Timestamps are cast without a per-row exception block, which
@@ -181,7 +181,7 @@ async function stageShardRows(client: PoolClient, params: SqlParams): Promise<vo
   const attempt = async (extra: SqlParams = {}): Promise<unknown> => {
     await client.query('savepoint shard_attempt');
     try {
-      await runSqlFile(client, STAGING_MODEL, { ...params, ...extra });
+      await runSqlFile(client, STAGING_STEP_SQL, { ...params, ...extra });
       await client.query('release savepoint shard_attempt');
       return null;
     } catch (error) {
@@ -239,7 +239,7 @@ async function isolateFailingRows(client: PoolClient, params: SqlParams): Promis
     if (++probes > ISOLATION_LIMITS.probes || found >= ISOLATION_LIMITS.rows) return Promise.resolve(null);
     if (Date.now() > deadline) return Promise.reject(isolationTookTooLong(ISOLATION_LIMITS, found));
     return rowFailureOf(client, () =>
-      runSqlFile(client, STAGING_MODEL, {
+      runSqlFile(client, STAGING_STEP_SQL, {
         ...params,
         file_ids: fileIds,
         min_line: minLine,
@@ -282,7 +282,7 @@ async function quarantineRejectedRow(
   error: Error,
 ): Promise<void> {
   const code = (error as { code?: string }).code ?? '';
-  const message = error.message.replace(/^models\/staging\/stg_events\.sql: /, '');
+  const message = error.message.replace(/^steps\/staging\/stg_events\.sql: /, '');
   await client.query(
     `insert into staging.quarantine (file_id, line_number, reason, detail, payload, raw_line)
      select file_id, line_number, 'rejected_by_database', left($3, 1000), payload, line
@@ -306,7 +306,7 @@ export async function finishStagingBatch(
     );
     if ((shards.rows[0]?.n ?? 0) < batch.shardCount)
       throw new Error(`Staging batch ${batch.batchId} has unfinished shards`);
-    const [result] = await runSqlFile(client, 'models/staging/stg_files.sql', {
+    const [result] = await runSqlFile(client, 'steps/staging/stg_files.sql', {
       batch_id: batch.batchId,
       run_id: runId ?? null,
     });

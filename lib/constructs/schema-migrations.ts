@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -81,7 +81,7 @@ export class SchemaMigrations extends Construct {
     this.resource = new CustomResource(this, 'Warehouse', {
       serviceToken: this.provider('Provider', this.migrateFunction).serviceToken,
       resourceType: 'Custom::WarehouseSchema',
-      properties: { migrations: migrationsFingerprint(), deployment },
+      properties: { migrations: fingerprint('migrations'), models: fingerprint('models'), deployment },
     });
     // The migrator logs in with the password the bootstrap has just set.
     this.resource.node.addDependency(bootstrap);
@@ -119,10 +119,21 @@ export class SchemaMigrations extends Construct {
   }
 }
 
-/** A hash of every migration file: a new or changed migration shows in the resource's properties. */
-function migrationsFingerprint(): string {
-  const dir = path.resolve(__dirname, '../../sql/migrations');
+/**
+ * A hash of every file under sql/<folder> (migrations, or the schema models in their layer folders): a
+ * new or changed file shows in the resource's properties, and so in `cdk diff`. The files themselves
+ * reach the function in its bundle, which copies the whole sql/ folder (PipelineFunction).
+ */
+function fingerprint(folder: 'migrations' | 'models'): string {
+  const root = path.resolve(__dirname, '../../sql', folder);
   const hash = createHash('sha256');
-  for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(path.join(dir, file)));
+  const add = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const file = path.join(dir, name);
+      if (statSync(file).isDirectory()) add(file);
+      else hash.update(path.relative(root, file)).update(readFileSync(file));
+    }
+  };
+  add(root);
   return hash.digest('hex');
 }

@@ -111,8 +111,9 @@ const MOMENTS: Record<string, { readonly block?: string; readonly seen: string }
   },
   // One view waits; the other three may be refreshed by then.
   refresh: {
-    // A materialized view cannot be named in LOCK; reading it in a transaction holds the same lock.
-    block: 'select count(*) from analytics_build.daily_active_users',
+    // A materialized view cannot be named in LOCK; a query on it in a transaction holds the same lock.
+    // `where false` reads nothing: the migration leaves the view empty until a run refreshes it.
+    block: 'select count(*) from analytics_build.daily_active_users where false',
     seen: WAITS,
   },
   // The as-of date is published last: every other table has been written when it waits.

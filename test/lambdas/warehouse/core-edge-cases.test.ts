@@ -134,7 +134,7 @@ test('the calendar has every day even in a session whose time zone skips midnigh
   await client.connect();
   try {
     await client.query(`set timezone = 'America/Santiago'`);
-    await runSqlFile(client, 'models/core/dim_date.sql', { dates: ['2024-09-05', '2024-09-11'] });
+    await runSqlFile(client, 'steps/core/dim_date.sql', { dates: ['2024-09-05', '2024-09-11'] });
     const { rows } = await client.query(
       `select count(*)::integer as days from core.dim_date where calendar_date between '2024-09-05' and '2024-09-11'`,
     );

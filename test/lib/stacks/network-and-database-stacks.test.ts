@@ -195,6 +195,7 @@ test('deploying bootstraps the migrator, then migrates and sets the logins, on e
   const [migratorId, migratorResource] = migrator[0] ?? [];
   expect(schema[0]?.Properties).toMatchObject({
     migrations: expect.stringMatching(/^[0-9a-f]{64}$/),
+    models: expect.stringMatching(/^[0-9a-f]{64}$/),
     deployment: expect.any(String),
   });
   expect(schema[0]?.DependsOn).toContain(migratorId);
@@ -203,6 +204,7 @@ test('deploying bootstraps the migrator, then migrates and sets the logins, on e
   const next = Object.values(stacks().pipeline.findResources('Custom::WarehouseSchema'))[0];
   expect(next?.Properties.deployment).not.toBe(schema[0]?.Properties.deployment);
   expect(next?.Properties.migrations).toBe(schema[0]?.Properties.migrations);
+  expect(next?.Properties.models).toBe(schema[0]?.Properties.models);
 
   // The step functions switch to their logins only once the logins exist.
   const startRun = Object.entries(pipeline.findResources('AWS::Lambda::Function')).find(([id]) =>

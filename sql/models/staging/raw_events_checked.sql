@@ -1,0 +1,140 @@
+-- The rules that decide whether a raw row becomes a staged event, in one place: the view
+-- staging.raw_events_checked types every raw row and names its problem (null when valid). The staging
+-- step (sql/steps/staging/stg_events.sql) reads it, and so can anyone asking why a line was
+-- quarantined. docs/metrics.md, section 7, lists the rules in the order they are checked.
+create or replace view staging.raw_events_checked as
+select
+  e.file_id,
+  e.line_number,
+  e.loaded_at,
+  -- Which staging shard a row belongs to is (event_hash % shard count): every copy of an event_id
+  -- hashes alike. Computed on the raw row, so a shard's filter applies before the costly checks.
+  coalesce(hashtext(e.payload ->> 'event_id'), 0) & 2147483647 as event_hash,
+  checked.*
+from raw.events as e
+-- Read once per statement, not once per row.
+cross join (select staging.min_event_at() as min_event_at) as settings
+cross join lateral (
+  with fields as (
+    -- jsonb_to_record reads all of an object's fields in one call, several times faster than one
+    -- operator per field. It refuses non-objects, so those are read as {} and flagged below.
+    select
+      jsonb_typeof(e.payload) as payload_type,
+      jsonb_typeof(f.properties) as properties_type,
+      jsonb_typeof(f.context) as context_type,
+      jsonb_typeof(f.event_id) as event_id_type,
+      jsonb_typeof(f.user_id) as user_id_type,
+      jsonb_typeof(f.session_id) as session_id_type,
+      f.event_id #>> '{}' as event_id,
+      f.event_type,
+      f.event_timestamp,
+      staging.parse_event_timestamp(f.event_timestamp) as event_at,
+      f.user_id #>> '{}' as user_id,
+      f.session_id #>> '{}' as session_id,
+      -- Not typed yet (accounts come with the revenue models), but as an identifier it has a limit.
+      coalesce(f.account_id, f.properties -> 'account_id') #>> '{}' as account_id,
+      p.*,
+      c.*
+    from jsonb_to_record(case when jsonb_typeof(e.payload) = 'object' then e.payload else '{}' end)
+      as f (event_id jsonb, event_type text, event_timestamp text, user_id jsonb, session_id jsonb,
+            properties jsonb, context jsonb, account_id jsonb)
+    cross join jsonb_to_record(case when jsonb_typeof(f.properties) = 'object' then f.properties else '{}' end)
+      as p (document_id text, feature_id text, feature_name text, edit_duration_sec jsonb, characters_added jsonb,
+            duration_sec jsonb, session_duration_sec jsonb, plan text, previous_plan text, billing_cycle text,
+            reason text, method text, share_type text, title text, template text, email text, name text,
+            company text, country text, signup_source text)
+    cross join jsonb_to_record(case when jsonb_typeof(f.context) = 'object' then f.context else '{}' end)
+      as c (platform text, ip_address text, user_agent text)
+    -- offset 0 computes each field once for the checks below, instead of once per use.
+    offset 0
+  ),
+
+  problems as (
+    select
+      fields.*,
+      case
+        -- Loading stored the line without a payload, and said why.
+        when e.payload is null then array[e.line_reason, e.line_error]
+        when payload_type <> 'object' then array['not_an_object', payload_type]
+        when coalesce(event_id, '') = '' then array['missing_field', 'event_id']
+        when event_id_type <> 'string' then array['invalid_value', 'event_id']
+        when event_type is null then array['missing_field', 'event_type']
+        when event_timestamp is null then array['missing_field', 'event_timestamp']
+        when coalesce(user_id, '') = '' then array['missing_field', 'user_id']
+        when user_id_type not in ('string', 'number') then array['invalid_value', 'user_id']
+        when session_id_type not in ('string', 'number', 'null') then array['invalid_value', 'session_id']
+        when properties_type not in ('object', 'null') then array['invalid_value', 'properties']
+        when context_type not in ('object', 'null') then array['invalid_value', 'context']
+        -- 256 characters (1 KiB of UTF-8) always fit a btree entry, even two ids to one index.
+        when length(event_id) > 256 then array['identifier_too_long', 'event_id']
+        when length(user_id) > 256 then array['identifier_too_long', 'user_id']
+        when length(session_id) > 256 then array['identifier_too_long', 'session_id']
+        when length(document_id) > 256 then array['identifier_too_long', 'properties.document_id']
+        when length(feature_id) > 256 then array['identifier_too_long', 'properties.feature_id']
+        when length(account_id) > 256 then array['identifier_too_long', 'account_id']
+        when event_type <> all (array(select t.event_type::text from staging.accepted_event_types as t))
+          then array['unknown_event_type', left(event_type, 200)]
+        when event_at is null then array['invalid_timestamp', left(event_timestamp, 200)]
+        when event_at < settings.min_event_at then array['timestamp_too_old', left(event_timestamp, 200)]
+        -- Later than its own arrival (with 15 minutes for producers' clock drift): deterministic on re-runs.
+        when event_at > e.loaded_at + interval '15 minutes' then array['future_timestamp', left(event_timestamp, 200)]
+        when event_type like 'document\_%' and coalesce(document_id, '') = ''
+          then array['missing_field', 'properties.document_id']
+        when event_type = 'feature_used' and coalesce(feature_id, '') = ''
+          then array['missing_field', 'properties.feature_id']
+        when event_type in ('subscription_started', 'subscription_upgraded', 'subscription_downgraded')
+          and coalesce(plan, '') = ''
+          then array['missing_field', 'properties.plan']
+        when not staging.is_number_at_least(edit_duration_sec, 0)
+          then array['invalid_value', 'properties.edit_duration_sec']
+        when not staging.is_number_at_least(characters_added, -2147483648)
+          then array['invalid_value', 'properties.characters_added']
+        when not staging.is_number_at_least(duration_sec, 0)
+          then array['invalid_value', 'properties.duration_sec']
+        when not staging.is_number_at_least(session_duration_sec, 0)
+          then array['invalid_value', 'properties.session_duration_sec']
+      end as problem
+    from fields
+    offset 0
+  )
+
+  select
+    problem[1] as problem_reason,
+    problem[2] as problem_detail,
+    case when problem is not null then e.payload end as payload,
+    event_id,
+    event_type,
+    event_at,
+    (event_at at time zone 'UTC')::date as event_date,
+    user_id,
+    session_id,
+    nullif(document_id, '') as document_id,
+    nullif(feature_id, '') as feature_id,
+    feature_name,
+    case when problem is null then round(staging.json_number(edit_duration_sec))::integer end as edit_duration_seconds,
+    case when problem is null then round(staging.json_number(characters_added))::integer end as characters_added,
+    case when problem is null then round(staging.json_number(duration_sec))::integer end as duration_seconds,
+    case when problem is null then round(staging.json_number(session_duration_sec))::integer end
+      as session_duration_seconds,
+    plan,
+    previous_plan,
+    billing_cycle,
+    reason,
+    method as login_method,
+    share_type,
+    title,
+    template,
+    email,
+    name as full_name,
+    company,
+    country,
+    signup_source,
+    platform,
+    ip_address,
+    user_agent,
+    e.line
+  from problems
+) as checked;
+
+-- As every relation in staging (sql/migrations/0017); the view cannot be written through.
+grant select, insert, update, delete on staging.raw_events_checked to saas_transformer;

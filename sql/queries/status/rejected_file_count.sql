@@ -1,0 +1,3 @@
+-- How many files are rejected.
+select count(*)::integer as n
+from ops.rejected_files
