@@ -7,6 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { PROJECT_ROOT } from '../../common/project-root';
 import { PipelineFunction } from './pipeline-function';
 
 export interface SchemaMigrationsProps {
@@ -121,7 +122,7 @@ export class SchemaMigrations extends Construct {
 
 /** A hash of every migration file: a new or changed migration shows in the resource's properties. */
 function migrationsFingerprint(): string {
-  const dir = path.resolve(__dirname, '../../sql/migrations');
+  const dir = path.join(PROJECT_ROOT, 'sql', 'migrations');
   const hash = createHash('sha256');
   for (const file of readdirSync(dir).sort()) hash.update(file).update(readFileSync(path.join(dir, file)));
   return hash.digest('hex');
