@@ -7,6 +7,7 @@
  *   3. the same six months through the state machine (rendered from the CDK app, executed locally,
  *      files read from a local S3 server), against the in-process sequence of the same steps: what
  *      the orchestration costs.
+ * Then the CLI's start-up (bench/cli.ts): `--help` and a run with nothing new.
  * Usage: npm run bench [-- --days 182 --repeat 3]. Needs `psql` and a PostgreSQL at
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it creates and drops
  * databases named bench_*.
@@ -29,6 +30,7 @@ import { listLandedFiles } from '../local/landing-folder';
 import { createLocalHandlers } from '../local/handlers';
 import { openLandingStore } from '../local/s3-server';
 import { executeStateMachine, renderStateMachine } from '../local/state-machine';
+import { benchCli } from './cli';
 
 const { values: args } = parseArgs({
   options: {
@@ -216,6 +218,7 @@ async function main(): Promise<void> {
   console.log(
     `ratio state machine / in-process:  ${(orchestrated / whole.seconds).toFixed(2)}x  (orchestration overhead)`,
   );
+  console.log(`\n${(await benchCli()).join('\n')}`);
 }
 
 main().catch((error) => {

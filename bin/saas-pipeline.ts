@@ -1,16 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /** The `saas-pipeline` CLI: picks the command and hands it its arguments. */
-import { runGenerateCommand } from '../cli/commands/generate';
-import { reportCommand, serveCommand } from '../cli/commands/dashboard';
-import { demoCommand } from '../cli/commands/demo';
-import { filesCommand } from '../cli/commands/files';
 import { EXIT, type Writer } from '../cli/output';
-import { resetCommand } from '../cli/commands/reset';
-import { metabaseCommand } from '../cli/commands/metabase';
-import { migrateCommand } from '../cli/commands/migrate';
-import { runCommand } from '../cli/commands/run';
-import { statusCommand } from '../cli/commands/status';
-import { uploadCommand } from '../cli/commands/upload';
 import { isInterrupted } from '../cli/interrupt';
 import { hideSdkNodeVersionNotice } from '../cli/warnings';
 
@@ -50,18 +40,20 @@ const write: Writer = (line) => process.stdout.write(line + '\n');
 
 hideSdkNodeVersionNotice();
 
+// Each command's module (and what it loads: the AWS SDK, pg, the CDK) is imported only when that
+// command runs, so that --help and a mistyped command answer at once.
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  demo: (argv) => demoCommand(argv, write),
-  generate: (argv) => runGenerateCommand(argv),
-  run: (argv) => runCommand(argv, write),
-  upload: (argv) => uploadCommand(argv, write),
-  status: (argv) => statusCommand(argv, write),
-  files: (argv) => filesCommand(argv, write),
-  serve: (argv) => serveCommand(argv, write),
-  report: (argv) => reportCommand(argv, write),
-  metabase: (argv) => metabaseCommand(argv, write),
-  migrate: (argv) => migrateCommand(argv, write),
-  reset: (argv) => resetCommand(argv, write),
+  demo: async (argv) => (await import('../cli/commands/demo')).demoCommand(argv, write),
+  generate: async (argv) => (await import('../cli/commands/generate')).runGenerateCommand(argv),
+  run: async (argv) => (await import('../cli/commands/run')).runCommand(argv, write),
+  upload: async (argv) => (await import('../cli/commands/upload')).uploadCommand(argv, write),
+  status: async (argv) => (await import('../cli/commands/status')).statusCommand(argv, write),
+  files: async (argv) => (await import('../cli/commands/files')).filesCommand(argv, write),
+  serve: async (argv) => (await import('../cli/commands/dashboard')).serveCommand(argv, write),
+  report: async (argv) => (await import('../cli/commands/dashboard')).reportCommand(argv, write),
+  metabase: async (argv) => (await import('../cli/commands/metabase')).metabaseCommand(argv, write),
+  migrate: async (argv) => (await import('../cli/commands/migrate')).migrateCommand(argv, write),
+  reset: async (argv) => (await import('../cli/commands/reset')).resetCommand(argv, write),
 };
 
 async function main(argv: string[]): Promise<number> {

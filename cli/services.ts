@@ -45,14 +45,28 @@ async function landingStore(write: Writer, opened: Opened): Promise<LandingStore
   return landing;
 }
 
-/** The database and the landing bucket. */
+/**
+ * The database and the landing bucket, opened at once: the local S3 server starts in a process of its
+ * own while the database connects (or the embedded one starts). Their lines come in the same order
+ * as ever, the database's first: the bucket's are held back until the database is open.
+ */
 export function withServices(
   write: Writer,
   work: (db: Database, landing: LandingStore) => Promise<number>,
 ): Promise<number> {
   return withOpened(
     write,
-    async (opened) => [await database(write, opened), await landingStore(write, opened)] as const,
+    async (opened) => {
+      let held: string[] | undefined = [];
+      const landing = landingStore((line) => (held ? held.push(line) : write(line)), opened);
+      // Settled either way before anything is thrown, so that whatever opened is closed again.
+      const [db, bucket] = await Promise.allSettled([database(write, opened), landing]);
+      if (db.status === 'rejected') throw db.reason;
+      for (const line of held) write(line);
+      held = undefined;
+      if (bucket.status === 'rejected') throw bucket.reason;
+      return [db.value, bucket.value] as const;
+    },
     ([db, landing]) => work(db, landing),
   );
 }

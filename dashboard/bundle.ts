@@ -1,5 +1,6 @@
 import { build } from 'esbuild';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../common/project-root';
 
 let bundled: Promise<string> | undefined;
 
@@ -10,7 +11,8 @@ let bundled: Promise<string> | undefined;
  */
 export function clientBundle(): Promise<string> {
   bundled ??= build({
-    entryPoints: [path.join(__dirname, 'client', 'main.ts')],
+    // From the sources also when this runs compiled from dist/, which holds no browser code.
+    entryPoints: [path.join(PROJECT_ROOT, 'dashboard', 'client', 'main.ts')],
     bundle: true,
     minify: true,
     format: 'iife',

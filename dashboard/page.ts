@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROJECT_ROOT } from '../common/project-root';
 import type { ReportData } from './types';
 
 export interface PageOptions {
@@ -10,7 +11,8 @@ export interface PageOptions {
   readonly data?: ReportData;
 }
 
-const css = (): string => readFileSync(path.join(__dirname, 'client', 'dashboard.css'), 'utf8');
+const css = (): string =>
+  readFileSync(path.join(PROJECT_ROOT, 'dashboard', 'client', 'dashboard.css'), 'utf8');
 
 // Inside <script>, only "</script" (and "<!--") can end the element early: escaping every "<" in the
 // JSON and every "</script" in the bundle keeps both inert whatever the data holds.

@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
@@ -29,7 +29,9 @@ export interface LandingStoreOptions {
  */
 export async function openLandingStore(options: LandingStoreOptions): Promise<LandingStore> {
   if (options.localDir && !options.endpoint) {
-    await mkdir(options.localDir, { recursive: true });
+    // Started before this function first waits, so that what its caller does next overlaps the
+    // server's start-up in its own process (cli/commands/run.ts counts on it).
+    mkdirSync(options.localDir, { recursive: true });
     const server = await startS3rverProcess(options.localDir, 0);
     const endpoint = `http://127.0.0.1:${server.port}`;
     // s3rver accepts any key pair; these are not secrets.
@@ -73,7 +75,14 @@ function startS3rverProcess(directory: string, port: number): Promise<S3rverProc
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      ['--openssl-legacy-provider', path.join(__dirname, 's3rver-process.js'), directory, String(port)],
+      [
+        '--openssl-legacy-provider',
+        // Beside this file: the script in the sources; in dist/, the same bundled with s3rver, which
+        // starts in about half the time (scripts/build.js).
+        path.join(__dirname, 's3rver-process.js'),
+        directory,
+        String(port),
+      ],
       {
         stdio: ['pipe', 'pipe', 'pipe'],
       },

@@ -3,9 +3,13 @@ import { parseArgs } from 'node:util';
 import { createPool, type Pool } from '../../lambdas/warehouse/db';
 import { migrate } from '../../lambdas/warehouse/migrate';
 import { finishRun, holdRunSlot, newRunId, summarizeRunFiles } from '../../lambdas/warehouse/runs';
-import { createLocalHandlers } from '../../local/handlers';
 import type { LandingStore } from '../../local/s3-server';
-import { executeStateMachine, type LocalExecution, renderStateMachine } from '../../local/state-machine';
+import { type LoadedStateMachine, loadStateMachine } from '../../local/state-machine-cache';
+import {
+  executeStateMachine,
+  loadRunnerLibrary,
+  type LocalExecution,
+} from '../../local/state-machine-runner';
 import { createProgress, type Progress } from '../progress';
 import type { Database } from '../environment';
 import { onInterrupt } from '../interrupt';
@@ -56,9 +60,15 @@ export async function runCommand(argv: string[], write: Writer): Promise<number>
   if (values.help) return (write(RUN_HELP), EXIT.ok);
   const asOf = checkAsOf(values['as-of'], write);
   if (asOf === false) return EXIT.usage;
-  return withServices(write, async (db, landing) =>
-    exitCodeOf(await runOnce(db, landing, { asOf }, write), write),
+  // The definition is read and its runner loaded while the services open, the local S3 server
+  // booting in a process of its own meanwhile. The run awaits it, and reports what went wrong.
+  const machine = loadStateMachine();
+  machine.catch(() => undefined);
+  const exitCode = withServices(write, async (db, landing) =>
+    exitCodeOf(await runOnce(db, landing, { asOf, machine }, write), write),
   );
+  loadRunnerLibrary().catch(() => undefined);
+  return exitCode;
 }
 
 /** The --as-of value, undefined when absent, or false (with a message) when it names no day. */
@@ -77,7 +87,7 @@ export interface RunOutcome {
 export async function runOnce(
   db: Database,
   landing: LandingStore,
-  options: { asOf?: string },
+  options: { asOf?: string; machine?: Promise<LoadedStateMachine> },
   write: Writer,
 ): Promise<RunOutcome> {
   // The owner applies the migrations; the steps then run as the roles the Lambda functions use.
@@ -97,17 +107,20 @@ async function executeRun(
   db: Database,
   roles: { loader: Pool; transformer: Pool; ownerPid: number },
   landing: LandingStore,
-  options: { asOf?: string },
+  options: { asOf?: string; machine?: Promise<LoadedStateMachine> },
   write: Writer,
 ): Promise<RunOutcome> {
   const runId = newRunId();
   write(`run ${runId}: state machine from the CDK app, database ${db.description}`);
-  const rendered = renderStateMachine();
+  const { rendered } = await (options.machine ?? loadStateMachine());
   const deps = (pool: Pool) => ({
     pool: async () => pool,
     s3: () => landing.client,
     landing: { bucket: landing.bucket, prefix: 'events/' },
   });
+  // Imported here, not above: the handlers (and the AWS SDK they load) load while the local S3 server,
+  // started by then, boots in a process of its own.
+  const { createLocalHandlers } = await import('../../local/handlers');
   const handlers = createLocalHandlers(deps(roles.transformer), deps(roles.loader));
   // Registered after the services' clean-up, so it runs first: the run is recorded before they close.
   const stop = new AbortController();
@@ -123,6 +136,7 @@ async function executeRun(
     input: { ...(options.asOf ? { asOf: options.asOf } : {}), trigger: 'cli', ownerPid: roles.ownerPid },
     executionName: runId,
     handlers,
+    validated: true,
     signal: stop.signal,
     onTaskResult: (state, result) => rows.set(state, rowsIn(result)),
     onEvent: (event) => {

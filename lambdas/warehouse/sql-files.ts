@@ -3,9 +3,16 @@ import path from 'node:path';
 import type { QueryResult } from 'pg';
 import type { Queryable } from './db';
 
-/** The `sql/` folder: beside the repository's source tree, or copied next to a bundled Lambda handler. */
+/**
+ * The `sql/` folder: beside the repository's source tree (from the sources, or from the compiled CLI
+ * in dist/), or copied next to a bundled Lambda handler.
+ */
 export function sqlDir(): string {
-  const candidates = [path.resolve(__dirname, '../../sql'), path.resolve(__dirname, 'sql')];
+  const candidates = [
+    path.resolve(__dirname, '../../sql'),
+    path.resolve(__dirname, '../../../sql'),
+    path.resolve(__dirname, 'sql'),
+  ];
   const found = candidates.find((dir) => existsSync(path.join(dir, 'migrations')));
   if (!found) throw new Error(`SQL folder not found; looked in ${candidates.join(', ')}`);
   return found;

@@ -9,8 +9,10 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SERVICE_NAME } from '../../lambdas/observability';
+import { PROJECT_ROOT } from '../../common/project-root';
 
-const ROOT = path.resolve(__dirname, '../..');
+// The repository, also when the app is loaded from the compiled CLI in dist/ (to render the state machine).
+const ROOT = PROJECT_ROOT;
 
 export interface PipelineFunctionProps {
   /** File in lambdas/handlers without extension, e.g. `load-file`. */

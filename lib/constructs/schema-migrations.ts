@@ -7,6 +7,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { PROJECT_ROOT } from '../../common/project-root';
 import { PipelineFunction } from './pipeline-function';
 
 export interface SchemaMigrationsProps {
@@ -125,7 +126,7 @@ export class SchemaMigrations extends Construct {
  * reach the function in its bundle, which copies the whole sql/ folder (PipelineFunction).
  */
 function fingerprint(folder: 'migrations' | 'models'): string {
-  const root = path.resolve(__dirname, '../../sql', folder);
+  const root = path.join(PROJECT_ROOT, 'sql', folder);
   const hash = createHash('sha256');
   const add = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
