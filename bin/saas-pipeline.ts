@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /** The `saas-pipeline` CLI: picks the command and hands it its arguments. */
-import { EXIT, type Writer } from '../cli/output';
+import { EXIT, EXIT_MEANINGS, exitCodesHelp, type Writer } from '../cli/output';
 import { isInterrupted } from '../cli/interrupt';
 import { hideSdkNodeVersionNotice } from '../cli/warnings';
 
@@ -32,8 +32,7 @@ Environment:
   AWS_REGION          region for S3_ENDPOINT
   SAAS_PIPELINE_HOME  local state folder (default .saas-pipeline in the current directory)
 
-Exit codes: 0 ok, 1 failed, 2 bad arguments, 3 data-quality gate failed, 4 another run (or
-command, on the embedded database) is in progress, 5 database unreachable, 130 interrupted.
+${exitCodesHelp(Object.fromEntries(Object.keys(EXIT_MEANINGS).map((name) => [name, true])))}
 `;
 
 const write: Writer = (line) => process.stdout.write(line + '\n');
