@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FAILURE_PLAN, PIPELINE_PLAN, type PlanTask, STEP_HANDLERS } from '../../lambdas/plan';
 import { runWarehouse } from '../../lambdas/warehouse/pipeline';
@@ -72,4 +72,20 @@ test('the in-process run records each step of the plan under the same name as th
   } finally {
     await db.drop();
   }
+});
+
+test('docs/pipeline.md leads from every state of the plan to files that exist', () => {
+  const doc = readFileSync(path.join(ROOT, 'docs/pipeline.md'), 'utf8');
+  const rows = doc.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| state'));
+  const states = [...tasksOf(), FAILURE_PLAN.record].map((task) =>
+    task.state.replace(/^(Build|Refresh) /, ''),
+  );
+  const firstCells = rows.map((row) => row.split('|')[1] ?? '').join(' ');
+  for (const state of states)
+    expect({ state, named: firstCells.includes(state.replace(/ \(.*\)$/, '')) }).toEqual({
+      state,
+      named: true,
+    });
+  for (const [, file] of doc.matchAll(/`((?:lambdas|sql|test|lib|local)\/[^`<]*)`/g))
+    expect({ file, exists: existsSync(path.join(ROOT, file as string)) }).toEqual({ file, exists: true });
 });

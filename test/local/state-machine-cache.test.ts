@@ -60,7 +60,7 @@ test('the key covers the CDK app and what it imports, and changes with any of it
       'lib/app.ts',
       'lib/constructs/pipeline-state-machine.ts',
       'lambdas/warehouse/limits.ts',
-      'lambdas/warehouse/core.ts',
+      'lambdas/plan.ts',
     ]),
   );
   const libFiles = (await readdir(path.join(PROJECT_ROOT, 'lib'), { recursive: true }))
