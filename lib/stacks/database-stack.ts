@@ -26,7 +26,7 @@ export interface DatabaseStackProps extends StackProps {
  * Performance Insights, master credentials generated in Secrets Manager and rotated every 30 days, a
  * parameter group tuned for the pipeline's bulk loads, and one login per job, each with a secret of
  * its own: the deployment creates the logins and sets their passwords from these secrets
- * (lib/pipeline/schema-migrations.ts).
+ * (lib/constructs/schema-migrations.ts).
  */
 export class DatabaseStack extends Stack {
   readonly instance: rds.DatabaseInstance;

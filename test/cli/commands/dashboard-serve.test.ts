@@ -5,8 +5,8 @@ import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 
 // `saas-pipeline serve` as a user runs it, in its own process, against a real database: it must not
-// start off loopback without a token, and with one it must ask for it. (It tests lib/cli/dashboard.ts,
-// and sits here beside the other dashboard tests rather than in test/lib/cli/.)
+// start off loopback without a token, and with one it must ask for it. (It tests
+// cli/commands/dashboard.ts.)
 const CLI = path.resolve(__dirname, '../../../bin/saas-pipeline.js');
 const TOKEN = 'serve-command-test-token';
 

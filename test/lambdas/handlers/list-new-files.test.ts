@@ -8,7 +8,7 @@ import { createTestDatabase, type TestDatabase } from '../../support/database';
 // The S3 client is a stand-in here, and says so: these tests are about what the handlers do with
 // S3's answers that the local S3 server never gives (it ignores If-Match) or that would take
 // thousands of uploads to produce. Listing and reading real objects is tested against s3rver in
-// test/lib/local.
+// test/local.
 function fakeS3(
   send: (command: { constructor: { name: string }; input: unknown }) => Promise<unknown>,
 ): S3Client {
