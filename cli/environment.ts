@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createPool, type Pool } from '../lambdas/warehouse/db';
-import { ClusterInUseError, isReachableByOthers, startEmbeddedPostgres } from '../local/embedded-postgres';
+import {
+  ClusterInUseError,
+  EmbeddedPostgresUnavailableError,
+  isReachableByOthers,
+  startEmbeddedPostgres,
+} from '../local/embedded-postgres';
 import { type LandingStore, openLandingStore } from '../local/s3-server';
 
 /** Where local state lives: the embedded database, the landing folder. */
@@ -45,6 +50,8 @@ export async function openDatabase(log: (line: string) => void): Promise<Databas
   const dataDir = await embeddedDataDir(log);
   const server = await startEmbeddedPostgres({ dataDir }).catch((error: Error) => {
     if (error instanceof ClusterInUseError) throw error;
+    // Its message already names what is missing and the ways out, DATABASE_URL among them.
+    if (error instanceof EmbeddedPostgresUnavailableError) throw new DatabaseUnreachableError(error.message);
     throw new DatabaseUnreachableError(
       `Could not start the embedded PostgreSQL in ${dataDir}: ${error.message}. Set DATABASE_URL to use a server of your own, or run "saas-pipeline reset" if the folder is damaged.`,
     );

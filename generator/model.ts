@@ -75,7 +75,7 @@ export const FEATURE_MODEL = FEATURES.map((feature) => {
   };
 });
 
-/** UTF-8 bytes of a JSON fragment: events are written as bytes, not strings (see day.ts). */
+/** UTF-8 bytes of a JSON fragment: events are written as bytes, not strings (see event-buffer.ts). */
 export function utf8(text: string): Uint8Array {
   // Not Buffer.from: small Buffers share an 8 KB pool, which worker messages would copy whole.
   return encoder.encode(text);

