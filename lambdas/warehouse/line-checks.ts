@@ -14,7 +14,10 @@ export function lineProblem(line: string): LineProblem | null {
   try {
     JSON.parse(line);
   } catch (error) {
-    return { reason: 'invalid_json', detail: (error as Error).message };
+    // Node 24 (the Lambda runtime's) ends the message with "(line 1 column N)", Node 20 does not:
+    // without it the quarantine reads the same whichever Node loaded the file; the position says as much.
+    const detail = (error as Error).message.replace(/ \(line \d+ column \d+\)$/, '');
+    return { reason: 'invalid_json', detail };
   }
   const structure = structureProblem(line);
   if (structure !== null) return structure;
