@@ -168,6 +168,11 @@ export const PIPELINE_PLAN: readonly PlanStage[] = [
   { kind: 'single', task: { state: 'Finish run', handler: 'finish-run' } },
 ];
 
+/** Every task of the plan, in order, those of parallel stages included. */
+export const PLAN_TASKS: readonly PlanTask[] = PIPELINE_PLAN.flatMap((stage) =>
+  stage.kind === 'parallel' ? [...stage.tasks] : [stage.task],
+);
+
 /** Where a step that fails after the run started goes: it records the run as failed, then fails. */
 export const FAILURE_PLAN = {
   record: { state: 'Record failure', handler: 'finish-run' },
@@ -198,8 +203,7 @@ export function groupIndexOf(model: CoreModel): number {
  * that `which` picks among several (a view, a quality phase).
  */
 export function stepNameOf(handler: StepHandler, which: (task: PlanTask) => boolean = () => true): string {
-  const tasks = PIPELINE_PLAN.flatMap((stage) => ('tasks' in stage ? [...stage.tasks] : [stage.task]));
-  const matching = tasks.filter((task) => task.handler === handler && which(task));
+  const matching = PLAN_TASKS.filter((task) => task.handler === handler && which(task));
   const step = matching[0]?.step;
   if (matching.length !== 1 || step === undefined)
     throw new Error(`The plan has ${matching.length} recorded ${handler} steps where one was asked for`);

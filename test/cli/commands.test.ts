@@ -2,30 +2,14 @@ import { spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type ProcessResult, runNode } from '../support/output';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 const CLI = path.resolve(__dirname, '../../bin/saas-pipeline.js');
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI as a user would, in its own process, with the given environment. */
-function cli(args: string[], env: Record<string, string | undefined>): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, DATABASE_URL: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string | undefined>): Promise<ProcessResult> {
+  return runNode([CLI, ...args], { env: { ...process.env, DATABASE_URL: undefined, ...env } });
 }
 
 let home: string;

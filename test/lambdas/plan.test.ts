@@ -1,14 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FAILURE_PLAN, PIPELINE_PLAN, type PlanTask, STEP_HANDLERS } from '../../lambdas/plan';
+import { FAILURE_PLAN, PIPELINE_PLAN, PLAN_TASKS, STEP_HANDLERS } from '../../lambdas/plan';
 import { runWarehouse } from '../../lambdas/warehouse/pipeline';
 import { renderStateMachine } from '../../local/state-machine';
 import { cohortFiles } from '../support/cohort-fixture';
 import { createTestDatabase } from '../support/database';
 
 const ROOT = path.resolve(__dirname, '../..');
-const tasksOf = (): PlanTask[] =>
-  PIPELINE_PLAN.flatMap((stage) => ('tasks' in stage ? [...stage.tasks] : [stage.task]));
 
 interface State {
   Type: string;
@@ -39,7 +37,7 @@ test('the state machine runs the plan: its states in the plan order, each task w
   });
   expect(walked).toEqual(planned);
   const expectedHandlers = Object.fromEntries(
-    [...tasksOf(), FAILURE_PLAN.record].map((task) => [task.state, task.handler]),
+    [...PLAN_TASKS, FAILURE_PLAN.record].map((task) => [task.state, task.handler]),
   );
   expect(taskHandlers).toEqual(expectedHandlers);
   // A parallel stage's branches are its tasks, one each, in plan order.
@@ -53,7 +51,7 @@ test('the state machine runs the plan: its states in the plan order, each task w
 test('a step leads to its handler file, and each handler runs in the plan', () => {
   for (const handler of STEP_HANDLERS)
     expect(existsSync(path.join(ROOT, 'lambdas/handlers', `${handler}.ts`))).toBe(true);
-  expect(new Set(tasksOf().map((task) => task.handler))).toEqual(new Set(STEP_HANDLERS));
+  expect(new Set(PLAN_TASKS.map((task) => task.handler))).toEqual(new Set(STEP_HANDLERS));
 });
 
 test('the in-process run records each step of the plan under the same name as the state machine', async () => {
@@ -65,9 +63,9 @@ test('the in-process run records each step of the plan under the same name as th
       [summary.runId],
     );
     // In-process, files come from the caller rather than a listing, and load as one step.
-    const planned = tasksOf()
-      .filter((task) => task.step !== undefined && !['list-new-files', 'load-file'].includes(task.handler))
-      .map((task) => task.step as string);
+    const planned = PLAN_TASKS.filter(
+      (task) => task.step !== undefined && !['list-new-files', 'load-file'].includes(task.handler),
+    ).map((task) => task.step as string);
     expect(rows.map((row) => row.step_name).sort()).toEqual(['load_files', ...planned].sort());
   } finally {
     await db.drop();
@@ -77,7 +75,7 @@ test('the in-process run records each step of the plan under the same name as th
 test('docs/pipeline.md leads from every state of the plan to files that exist', () => {
   const doc = readFileSync(path.join(ROOT, 'docs/pipeline.md'), 'utf8');
   const rows = doc.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| state'));
-  const states = [...tasksOf(), FAILURE_PLAN.record].map((task) =>
+  const states = [...PLAN_TASKS, FAILURE_PLAN.record].map((task) =>
     task.state.replace(/^(Build|Refresh) /, ''),
   );
   const firstCells = rows.map((row) => row.split('|')[1] ?? '').join(' ');

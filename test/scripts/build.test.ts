@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { runNode } from '../support/output';
 
 // The CLI runs compiled JavaScript from dist/. These tests build a small project of the same shape (the
 // real bin/saas-pipeline.js and scripts/build.js, two TypeScript sources of their own) and check that
@@ -9,18 +9,7 @@ import path from 'node:path';
 const REPO = path.resolve(__dirname, '../..');
 let root: string;
 
-function node(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
+const node = (args: string[]) => runNode(args, { cwd: root });
 const cli = (...args: string[]) => node([path.join(root, 'bin', 'saas-pipeline.js'), ...args]);
 const staleness = async () =>
   (await node(['-e', "process.stdout.write(String(require('./scripts/build').staleness() ?? 'fresh'))"]))

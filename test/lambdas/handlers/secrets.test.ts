@@ -1,3 +1,4 @@
+import { capturedOutput } from '../../support/output';
 import { awsDependencies, readDatabaseSecret } from '../../../lambdas/handlers/dependencies';
 import { readLoginSecret } from '../../../lambdas/handlers/provision-migrator';
 import { SecretReader } from '../../../lambdas/handlers/secrets';
@@ -131,24 +132,18 @@ test('a login secret is read as it is now, with the version that seeds its salt,
 });
 
 test('reading secrets logs nothing of them, even at the most verbose level', async () => {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
   logger.setLogLevel('TRACE');
+  let written: string;
   try {
-    const reader = new SecretReader();
-    await readDatabaseSecret(reader, ARN);
-    await readLoginSecret(ARN, reader);
-    server.mode = 'fail';
-    await readDatabaseSecret(new SecretReader(), ARN).catch(() => undefined);
+    written = await capturedOutput(async () => {
+      const reader = new SecretReader();
+      await readDatabaseSecret(reader, ARN);
+      await readLoginSecret(ARN, reader);
+      server.mode = 'fail';
+      await readDatabaseSecret(new SecretReader(), ARN).catch(() => undefined);
+    });
   } finally {
     logger.setLogLevel('SILENT');
-    stdout.mockRestore();
-    stderr.mockRestore();
   }
-  expect(written.join('')).not.toContain('first-password');
+  expect(written).not.toContain('first-password');
 });

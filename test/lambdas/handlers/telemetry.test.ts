@@ -1,3 +1,4 @@
+import { capturedOutput } from '../../support/output';
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { App } from 'aws-cdk-lib';
@@ -67,21 +68,7 @@ function context(requestId: string): Context {
 
 /** Everything `work` writes to stdout and stderr, one parsed JSON object a line. */
 async function printed(work: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    await work().catch(() => undefined);
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
-  return written
-    .join('')
+  return (await capturedOutput(work))
     .split('\n')
     .filter((line) => line !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
