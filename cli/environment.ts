@@ -8,7 +8,7 @@ import {
   isReachableByOthers,
   startEmbeddedPostgres,
 } from '../local/embedded-postgres';
-import { type LandingStore, openLandingStore } from '../local/s3-server';
+import type { LandingStore } from '../local/s3-server';
 
 /** Where local state lives: the embedded database, the landing folder. */
 export function pipelineHome(): string {
@@ -109,6 +109,8 @@ export function redact(url: string): string {
  * else on a local S3 server keeping its objects in $SAAS_PIPELINE_HOME/s3, started for the command.
  */
 export async function openLanding(log: (line: string) => void): Promise<LandingStore> {
+  // Loaded here: the S3 server's module starts the server before it loads the AWS SDK.
+  const { openLandingStore } = await import('../local/s3-server');
   const store = await openLandingStore({
     bucket: process.env.LANDING_BUCKET || 'landing',
     endpoint: process.env.S3_ENDPOINT || undefined,

@@ -47,25 +47,36 @@ async function landingStore(write: Writer, opened: Opened): Promise<LandingStore
 
 /**
  * The database and the landing bucket, opened at once: the local S3 server starts in a process of its
- * own while the database connects (or the embedded one starts). Their lines come in the same order
- * as ever, the database's first: the bucket's are held back until the database is open.
+ * own while the database connects (or the embedded one starts). The work starts once the database is
+ * open, so that what needs only the database overlaps the server's start; it waits for the bucket
+ * with `landing()`. Lines come in the same order as ever, the database's first: the bucket's are
+ * held back until the work asks for it.
  */
 export function withServices(
   write: Writer,
-  work: (db: Database, landing: LandingStore) => Promise<number>,
+  work: (db: Database, landing: () => Promise<LandingStore>) => Promise<number>,
 ): Promise<number> {
   return withOpened(
     write,
     async (opened) => {
-      let held: string[] | undefined = [];
-      const landing = landingStore((line) => (held ? held.push(line) : write(line)), opened);
+      const held: string[] = [];
+      let holding = true;
+      const opening = landingStore((line) => (holding ? held.push(line) : write(line)), opened);
       // Settled either way before anything is thrown, so that whatever opened is closed again.
-      const [db, bucket] = await Promise.allSettled([database(write, opened), landing]);
-      if (db.status === 'rejected') throw db.reason;
-      for (const line of held) write(line);
-      held = undefined;
-      if (bucket.status === 'rejected') throw bucket.reason;
-      return [db.value, bucket.value] as const;
+      const [db] = await Promise.allSettled([database(write, opened)]);
+      if (db.status === 'rejected') {
+        await opening.catch(() => undefined);
+        throw db.reason;
+      }
+      opening.catch(() => undefined);
+      const landing = async (): Promise<LandingStore> => {
+        const settled = await Promise.allSettled([opening]);
+        for (const line of held.splice(0)) write(line);
+        holding = false;
+        if (settled[0].status === 'rejected') throw settled[0].reason;
+        return settled[0].value;
+      };
+      return [db.value, landing] as const;
     },
     ([db, landing]) => work(db, landing),
   );

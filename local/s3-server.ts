@@ -1,8 +1,7 @@
 import { mkdirSync } from 'node:fs';
-import { CreateBucketCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { createS3Client } from '../common/s3-client';
 
 export interface LandingStore {
   readonly client: S3Client;
@@ -32,7 +31,11 @@ export async function openLandingStore(options: LandingStoreOptions): Promise<La
     // Started before this function first waits, so that what its caller does next overlaps the
     // server's start-up in its own process (cli/commands/run.ts counts on it).
     mkdirSync(options.localDir, { recursive: true });
-    const server = await startS3rverProcess(options.localDir, 0);
+    const starting = startS3rverProcess(options.localDir, 0);
+    // The AWS SDK (a sixth of a second to load) loads while the server boots in its process.
+    starting.catch(() => undefined);
+    const { createS3Client } = await import('../common/s3-client');
+    const server = await starting;
     const endpoint = `http://127.0.0.1:${server.port}`;
     // s3rver accepts any key pair; these are not secrets.
     const client = createS3Client({
@@ -52,6 +55,7 @@ export async function openLandingStore(options: LandingStoreOptions): Promise<La
       },
     };
   }
+  const { createS3Client } = await import('../common/s3-client');
   const client = createS3Client({ endpoint: options.endpoint, region: options.region });
   await ensureBucket(client, options.bucket, false);
   return {
@@ -109,6 +113,7 @@ function startS3rverProcess(directory: string, port: number): Promise<S3rverProc
 }
 
 async function ensureBucket(client: S3Client, bucket: string, create: boolean): Promise<void> {
+  const { CreateBucketCommand, HeadBucketCommand } = await import('@aws-sdk/client-s3');
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (error) {

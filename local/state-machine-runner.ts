@@ -39,12 +39,14 @@ export interface ExecuteOptions {
 }
 
 /**
- * aws-local-stepfunctions, loaded on first use (a tenth of a second or more: it loads its validator and
- * the Lambda client too). Calling it early lets that overlap with something the caller waits for.
+ * aws-local-stepfunctions, loaded on first use, through state-machine-library.js: in dist/ that is one
+ * bundled file whose validator and Lambda client load only if used. Calling it early lets the load
+ * overlap with something the caller waits for.
  */
 export function loadRunnerLibrary(): Promise<typeof import('aws-local-stepfunctions')> {
   polyfillPromiseWithResolvers();
-  return import('aws-local-stepfunctions');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a plain .js file, typed as the package it re-exports
+  return Promise.resolve(require('./state-machine-library.js') as typeof import('aws-local-stepfunctions'));
 }
 
 /** Checks the definition as aws-local-stepfunctions does before running it; throws what it finds. */

@@ -27,7 +27,8 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
   if (values.help) return (write(DEMO_HELP), EXIT.ok);
   const asOf = checkAsOf(values['as-of'], write);
   if (asOf === false) return EXIT.usage;
-  return withServices(write, async (db, landing) => {
+  return withServices(write, async (db, openLanding) => {
+    const landing = await openLanding();
     const listed = await landing.client.send(
       new ListObjectsV2Command({ Bucket: landing.bucket, Prefix: 'events/', MaxKeys: 1 }),
     );

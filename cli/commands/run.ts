@@ -83,10 +83,13 @@ export interface RunOutcome {
   readonly execution: LocalExecution;
 }
 
-/** One execution of the state machine, shown as it goes: a line per state, a bar over the files. */
+/**
+ * One execution of the state machine, shown as it goes: a line per state, a bar over the files.
+ * `landing` may still be opening: the migrations and the run's slot need only the database.
+ */
 export async function runOnce(
   db: Database,
-  landing: LandingStore,
+  landing: LandingStore | (() => Promise<LandingStore>),
   options: { asOf?: string; machine?: Promise<LoadedStateMachine> },
   write: Writer,
 ): Promise<RunOutcome> {
@@ -96,7 +99,10 @@ export async function runOnce(
   const loader = createPool(db.url, 3, { role: 'saas_loader' });
   const transformer = createPool(db.url, 4, { role: 'saas_transformer' });
   try {
-    return await executeRun(db, { loader, transformer, ownerPid: slot.ownerPid }, landing, options, write);
+    // The handlers (and the AWS SDK they load) load while a local S3 server may still be booting.
+    await import('../../local/handlers');
+    const store = typeof landing === 'function' ? await landing() : landing;
+    return await executeRun(db, { loader, transformer, ownerPid: slot.ownerPid }, store, options, write);
   } finally {
     await Promise.all([loader.end(), transformer.end()]);
     await slot.release();
@@ -118,8 +124,7 @@ async function executeRun(
     s3: () => landing.client,
     landing: { bucket: landing.bucket, prefix: 'events/' },
   });
-  // Imported here, not above: the handlers (and the AWS SDK they load) load while the local S3 server,
-  // started by then, boots in a process of its own.
+  // Imported on first use, not above (see runOnce).
   const { createLocalHandlers } = await import('../../local/handlers');
   const handlers = createLocalHandlers(deps(roles.transformer), deps(roles.loader));
   // Registered after the services' clean-up, so it runs first: the run is recorded before they close.
