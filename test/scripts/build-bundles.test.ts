@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { runNode } from '../support/output';
 
-// dist/local/state-machine-library.js (loaded through the runner's loadRunnerLibrary, which adds what Node 20
-// lacks) is aws-local-stepfunctions bundled into one file by
+// dist/local/state-machine-library.js is aws-local-stepfunctions bundled into one file by
 // scripts/build.js, with its validator and Lambda client loaded on first use: a `run` with nothing new
-// does not pay for them. These tests load the real bundle in a child process.
+// does not pay for them. These tests load the real bundle in a child process, through the runner's
+// loadRunnerLibrary (which adds what Node 20 lacks).
 const REPO = path.resolve(__dirname, '../..');
 
 /** Runs `script` in a child node after making sure dist/ is current; its parsed JSON output. */
