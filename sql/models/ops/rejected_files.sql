@@ -5,7 +5,8 @@ from raw.files
 where status = 'rejected';
 
 grant select on ops.rejected_files to analytics_reader;
--- As every relation in ops (sql/migrations/0017). This view can be written through, with its owner's
--- rights on raw.files: the transformer may delete rejected ledger rows here that it may not delete in
--- raw.files. Kept as it was granted; narrowing it to select is a change of privileges of its own.
-grant select, insert, update, delete on ops.rejected_files to saas_transformer;
+-- The transformer reads it, as it reads every relation in ops. Only reads: a view can be written
+-- through, with its owner's rights on raw.files, and the transformer may not change the ledger's
+-- rejected rows (migration 0017 granted it writes here, as on the rest of ops; they are taken back).
+grant select on ops.rejected_files to saas_transformer;
+revoke insert, update, delete, truncate on ops.rejected_files from saas_transformer;

@@ -122,6 +122,19 @@ function modelObjects(entries: Record<string, unknown>): Record<string, unknown>
   );
 }
 
+/**
+ * The one change of privileges the models made on purpose: migration 0017 let the transformer write
+ * through ops.rejected_files (a view over raw.files), and its model takes that back, leaving select.
+ */
+function withNarrowedGrants(objects: Record<string, unknown>): Record<string, unknown> {
+  const view = objects['ops.rejected_files'] as { acl: [string, string, string, boolean][] };
+  const acl = view.acl.filter(
+    ([grantee, privilege]) => grantee !== 'saas_transformer' || privilege === 'SELECT',
+  );
+  expect(acl.length).toBeLessThan(view.acl.length);
+  return { ...objects, 'ops.rejected_files': { ...view, acl } };
+}
+
 const MODEL_FILES = SCHEMA_MODELS.map((model) => `models/${model.name}.sql`);
 // The migrations of a warehouse deployed before the schema models: tables and objects, no record.
 const BEFORE_MODELS: Schema = { migrations: listMigrations().filter((m) => m.version <= 17), models: [] };
@@ -156,7 +169,7 @@ describe('on a fresh database and on one deployed before the models', () => {
     expect(upgradeApplied).toEqual(['0018_schema_models.sql', ...MODEL_FILES]);
     expect(Object.keys(modelsOfOldMigrations)).toHaveLength(SCHEMA_MODELS.length + 4); // + matview indexes
     expect(Object.keys(await records(upgraded.pool))).toHaveLength(SCHEMA_MODELS.length);
-    expect(modelObjects(await catalog(upgraded.pool))).toEqual(modelsOfOldMigrations);
+    expect(modelObjects(await catalog(upgraded.pool))).toEqual(withNarrowedGrants(modelsOfOldMigrations));
   });
 
   test('both end with the same catalog: definitions, owners, privileges, indexes', async () => {

@@ -65,6 +65,9 @@ test.each([
   ['transformer', `insert into raw.events (file_id, line_number, payload) values (1, 1, '{}')`, REFUSED],
   ['transformer', `delete from raw.events`, REFUSED],
   ['transformer', `delete from raw.files`, REFUSED],
+  // A view over raw.files can be written through with its owner's rights: the transformer only reads it.
+  ['transformer', `delete from ops.rejected_files`, REFUSED],
+  ['transformer', `select count(*) from ops.rejected_files`, 'allowed'],
   ['transformer', `refresh materialized view analytics_build.daily_active_users`, REFUSED],
   ['transformer', `drop table staging.events`, REFUSED],
   ['transformer', `create table core.sneaky (x int)`, REFUSED],
