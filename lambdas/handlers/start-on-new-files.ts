@@ -39,5 +39,11 @@ export function createStartOnNewFilesHandler(client: Pick<SFNClient, 'send'>, st
 }
 
 export const handler = lambdaHandler(
-  createStartOnNewFilesHandler(new SFNClient({}), () => requireEnv('STATE_MACHINE_ARN')),
+  createStartOnNewFilesHandler(
+    // A silent connection fails the call (and the SDK retries it) rather than holding the function.
+    new SFNClient({
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+    }),
+    () => requireEnv('STATE_MACHINE_ARN'),
+  ),
 );
