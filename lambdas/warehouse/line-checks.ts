@@ -14,10 +14,7 @@ export function lineProblem(line: string): LineProblem | null {
   try {
     JSON.parse(line);
   } catch (error) {
-    // Node 24 (the Lambda runtime's) ends the message with "(line 1 column N)", Node 20 does not:
-    // without it the quarantine reads the same whichever Node loaded the file; the position says as much.
-    const detail = (error as Error).message.replace(/ \(line \d+ column \d+\)$/, '');
-    return { reason: 'invalid_json', detail };
+    return { reason: 'invalid_json', detail: jsonErrorDetail(line, error as Error) };
   }
   const structure = structureProblem(line);
   if (structure !== null) return structure;
@@ -31,6 +28,19 @@ export function lineProblem(line: string): LineProblem | null {
     };
   }
   return null;
+}
+
+/**
+ * JSON.parse's message, worded the same on Node 20 and Node 24 (the Lambda runtime's), so that the
+ * quarantine reads the same whichever Node loaded the file. Node 24 ends it with "(line 1 column N)",
+ * which the position says already. And where a line ends too soon, the two V8s do not agree on which
+ * of "Unexpected end of JSON input" and what was expected at its last position to say (a line cut
+ * after a property name, `{"a":1,"b"`): every error at the end of the line is the former.
+ */
+export function jsonErrorDetail(line: string, error: Error): string {
+  const message = error.message.replace(/ \(line \d+ column \d+\)$/, '');
+  const position = / at position (\d+)$/.exec(message);
+  return position && Number(position[1]) >= line.length ? 'Unexpected end of JSON input' : message;
 }
 
 const QUOTE = 0x22;

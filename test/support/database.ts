@@ -60,7 +60,7 @@ async function openTestDatabase(createOptions: string): Promise<TestDatabase> {
 export async function snapshotTables(
   pool: Pool,
   tables: readonly string[],
-  options: { ignoreLineage?: boolean } = {},
+  options: { ignoreLineage?: boolean; ignore?: readonly string[] } = {},
 ): Promise<Record<string, unknown[]>> {
   const volatile = [
     'loaded_at',
@@ -75,6 +75,7 @@ export async function snapshotTables(
   ];
   // File ids depend on load order; compare across databases without them.
   if (options.ignoreLineage) volatile.push('file_id', 'line_number', 'kept_file_id', 'kept_line_number');
+  volatile.push(...(options.ignore ?? []));
   const snapshot: Record<string, unknown[]> = {};
   for (const table of tables) {
     const { rows } = await pool.query<{ rows: unknown[] | null }>(
