@@ -4,7 +4,7 @@
  */
 
 /** Bump when the same seed and options would produce different files. */
-export const GENERATOR_VERSION = '1.0.0';
+export const GENERATOR_VERSION = '1.1.0';
 
 export const EVENT_TYPES = [
   'user_signed_up',
