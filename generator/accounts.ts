@@ -35,10 +35,10 @@ import { Random, WeightedChoice } from './random';
 // keep them as they were).
 
 /**
- * Free → paid, times the mean engagement of the account's active members, divided by their
- * number: a lone user subscribes as before, and a team of n, which brings n seats at once, at
- * 1/n of that rate. With seats following the team, the share of paying users then stays near
- * the ~40% it was when every user decided alone (it would reach ~50% at a lone user's rate).
+ * Free → paid, times the mean engagement of the account's active members: a lone user
+ * subscribes as before, and a team as its average member would. The team then brings all its
+ * seats at once, which keeps the share of paying users near the ~40% it was when every user
+ * decided alone (a team's sum of its members' rates would take it to ~50%).
  */
 const SUBSCRIBE_RATE = 0.003;
 const UPGRADE_RATE = 0.0009;
@@ -260,7 +260,7 @@ export class Account {
     engagement: number,
     active: number,
   ): { subscribe: number; up: number; down: number; total: number } {
-    const subscribe = this.plan === 'free' ? (SUBSCRIBE_RATE * engagement) / (active * active) : 0;
+    const subscribe = this.plan === 'free' ? (SUBSCRIBE_RATE * engagement) / active : 0;
     const up = this.plan === 'pro' ? UPGRADE_RATE : 0;
     const down = this.plan === 'enterprise' ? DOWNGRADE_RATE : 0;
     return { subscribe, up, down, total: subscribe + up + down + CANCEL_RATE[this.plan] };
