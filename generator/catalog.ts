@@ -4,7 +4,7 @@
  */
 
 /** Bump when the same seed and options would produce different files. */
-export const GENERATOR_VERSION = '1.0.0';
+export const GENERATOR_VERSION = '1.1.0';
 
 export const EVENT_TYPES = [
   'user_signed_up',
@@ -33,6 +33,28 @@ export const LOGIN_METHODS = ['password', 'google', 'sso'] as const;
 export const SIGNUP_SOURCES = ['organic', 'referral', 'ads'] as const;
 export const SHARE_TYPES = ['view', 'edit', 'comment'] as const;
 export const BILLING_CYCLES = ['monthly', 'annual'] as const;
+export type BillingCycle = (typeof BILLING_CYCLES)[number];
+
+/** Currencies (ISO 4217) that accounts pay in; subscription events without one are in USD. */
+export const CURRENCIES = ['USD', 'EUR'] as const;
+export type Currency = (typeof CURRENCIES)[number];
+
+/**
+ * List prices per seat, by plan and billing cycle: what the warehouse charges a subscription
+ * event that carries no `mrr` or `amount`. The generator's EUR accounts always say what they pay.
+ */
+export const PRICE_LIST: Record<Currency, Record<Plan, Record<BillingCycle, number>>> = {
+  USD: {
+    free: { monthly: 0, annual: 0 },
+    pro: { monthly: 12, annual: 120 },
+    enterprise: { monthly: 30, annual: 300 },
+  },
+  EUR: {
+    free: { monthly: 0, annual: 0 },
+    pro: { monthly: 11, annual: 110 },
+    enterprise: { monthly: 28, annual: 280 },
+  },
+};
 export const CANCELLATION_REASONS = [
   'too_expensive',
   'missing_features',

@@ -21,15 +21,19 @@ export {
   BAD_LINE_KINDS,
   BILLING_CYCLES,
   CANCELLATION_REASONS,
+  CURRENCIES,
   EVENT_TYPES,
   FEATURES,
   GENERATOR_VERSION,
   LOGIN_METHODS,
   PLANS,
   PLATFORMS,
+  PRICE_LIST,
   SHARE_TYPES,
   SIGNUP_SOURCES,
   type BadLineKind,
+  type BillingCycle,
+  type Currency,
   type EventType,
   type Feature,
   type FeatureCategory,
@@ -146,9 +150,10 @@ export interface GenerateSummary {
    * are also counted in `events`; the other kinds are not.
    */
   readonly badLines: Record<BadLineKind, number>;
-  /** Users signed up by `to`, and documents created by then. */
+  /** Users signed up by `to`, documents created by then, and the accounts (companies) they belong to. */
   readonly users: number;
   readonly documents: number;
+  readonly accounts: number;
   readonly seconds: number;
   readonly eventsPerSecond: number;
 }
@@ -168,7 +173,7 @@ export interface Manifest {
     readonly max_lines_per_file: number;
     readonly gzip_level: number;
   };
-  readonly population: { readonly users: number; readonly documents: number };
+  readonly population: { readonly users: number; readonly documents: number; readonly accounts: number };
   readonly totals: {
     readonly days: number;
     readonly files: number;
@@ -308,6 +313,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateSummar
   // Users and documents known by the last day.
   const users = population.users.length;
   const documents = population.documentCount;
+  const accounts = population.accountCount;
 
   const seconds = (performance.now() - started) / 1000;
   const runId = `events_${options.from}_${options.to}_seed-${options.seed}`;
@@ -327,7 +333,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateSummar
       max_lines_per_file: dayOptions.maxLinesPerFile,
       gzip_level: dayOptions.gzipLevel,
     },
-    population: { users, documents },
+    population: { users, documents, accounts },
     totals: { days: days.length, ...totals },
     events_by_type: eventsByTypeNamed,
     bad_lines: { ...badLines, total: BAD_LINE_KINDS.reduce((sum, kind) => sum + badLines[kind], 0) },
@@ -354,6 +360,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateSummar
     badLines,
     users,
     documents,
+    accounts,
     seconds,
     eventsPerSecond: totals.events / seconds,
   };

@@ -15,7 +15,7 @@ export const STREAM = {
   company: 12,
   profile: 13,
   documents: 14,
-  subscriptions: 15,
+  accounts: 15,
   fakerUser: 16,
   fakerCompany: 17,
   fakerTitles: 18,
@@ -127,7 +127,9 @@ export interface User {
   readonly index: number;
   /** `usr_000001` for index 0. */
   readonly id: string;
-  /** `","user_id":"usr_000001","session_id":"ses_`: what follows the timestamp. */
+  /** The customer account (company) the user acts for: `acct_000001`. */
+  readonly accountId: string;
+  /** `","user_id":"usr_000001","account_id":"acct_000001","session_id":"ses_`: what follows the timestamp. */
   readonly sessionPrefix: Uint8Array;
   readonly signupMs: number;
   readonly signupDay: number;
@@ -167,6 +169,8 @@ export interface Population {
   readonly untilDay: number;
   readonly users: readonly User[];
   readonly documentCount: number;
+  /** Customer accounts, one per company: `acct_000001` … */
+  readonly accountCount: number;
 }
 
 export interface PopulationOptions {

@@ -9,7 +9,8 @@
  */
 import { Faker, base, en } from '@faker-js/faker';
 
-import { BILLING_CYCLES, CANCELLATION_REASONS, type Plan, type Platform } from './catalog';
+import { Account, type Admission } from './accounts';
+import type { Plan, Platform } from './catalog';
 import {
   FEATURE_MODEL,
   STREAM,
@@ -121,6 +122,9 @@ function preferWeekday(rng: Random, day: number): number {
 }
 
 interface Company {
+  /** `acct_000001` for the first: the account the company's members act for. */
+  readonly accountId: string;
+  readonly account: Account;
   readonly name: string;
   readonly domain: string;
   readonly country: (typeof COUNTRIES)[number];
@@ -136,6 +140,8 @@ export function buildPopulation(options: PopulationOptions): Population {
   faker.setDefaultRefDate(new Date(launchDay * DAY_MS));
 
   const users: User[] = [];
+  /** What the accounts fill in once they have played forward, by user. */
+  const drafts: { planChanges: PlanChange[]; planned: Map<number, PlannedDay> }[] = [];
   const companies: Company[] = [];
   const companyOf: number[] = [];
   const emails = new Set<string>();
@@ -162,7 +168,20 @@ export function buildPopulation(options: PopulationOptions): Population {
         companies.push(newCompany(faker, seed, company));
       }
       companyOf.push(company);
-      users.push(newUser(faker, options, index, day, companies[company] as Company, emails));
+      const planChanges: PlanChange[] = [];
+      const user = newUser(faker, options, index, day, companies[company] as Company, emails, planChanges);
+      users.push(user);
+      drafts.push({ planChanges, planned: user.planned as Map<number, PlannedDay> });
+    }
+  }
+
+  // Plan changes come from the accounts, which see all their members' sign-ups and life courses.
+  for (const company of companies) company.account.finish(untilDay);
+  for (const { planChanges, planned } of drafts) {
+    for (const change of planChanges) {
+      let entry = planned.get(change.day);
+      if (!entry) planned.set(change.day, (entry = { creates: [], deletes: [] }));
+      entry.planChange = change;
     }
   }
 
@@ -176,7 +195,15 @@ export function buildPopulation(options: PopulationOptions): Population {
     doc.featureSuffix = utf8(`,"document_id":"${doc.id}"}`);
   });
 
-  return { seed, scale, launchDay, untilDay, users, documentCount: documents.length };
+  return {
+    seed,
+    scale,
+    launchDay,
+    untilDay,
+    users,
+    documentCount: documents.length,
+    accountCount: companies.length,
+  };
 }
 
 function newCompany(faker: Faker, seed: number, index: number): Company {
@@ -184,10 +211,14 @@ function newCompany(faker: Faker, seed: number, index: number): Company {
   const name = faker.company.name();
   const tld = faker.helpers.arrayElement(['com', 'com', 'com', 'io', 'co', 'net']);
   const countryRng = Random.of(seed, STREAM.company, index);
+  const country = COUNTRY_CHOICE.choose(countryRng);
+  const accountId = `acct_${pad6(index + 1)}`;
   return {
+    accountId,
+    account: new Account(accountId, Random.of(seed, STREAM.accounts, index), country[0]),
     name,
     domain: `${slug(name.split(/[\s,-]+/)[0] ?? 'acme') || 'acme'}.${tld}`,
-    country: COUNTRY_CHOICE.choose(countryRng),
+    country,
   };
 }
 
@@ -198,6 +229,7 @@ function newUser(
   signupDay: number,
   company: Company,
   emails: Set<string>,
+  planChanges: PlanChange[],
 ): User {
   const { seed, untilDay } = options;
   const rng = Random.of(seed, STREAM.profile, index);
@@ -206,8 +238,10 @@ function newUser(
   const country = rng.chance(0.85) ? company.country : COUNTRY_CHOICE.choose(rng);
   const tzOffsetHours = rng.pick(country[2]);
   const signupMs = signupDay * DAY_MS + timeOfDay(rng, tzOffsetHours, isWeekend(signupDay));
-  const signupPlan = PLAN_AT_SIGNUP.choose(rng);
-  const paid = signupPlan !== 'free';
+  // The account decides: a member joining while it pays gets a seat on its plan.
+  const admission: Admission = company.account.admit(signupDay, PLAN_AT_SIGNUP.choose(rng));
+  const signupPlan = admission.signupPlan;
+  const paid = admission.plan !== 'free';
 
   // Engagement: log-normal, so most users are moderate and a few are heavy.
   const engagement = Math.min(4, Math.max(0.15, rng.logNormal(1, 0.6)));
@@ -230,8 +264,10 @@ function newUser(
     windows.push([back, back + length]);
   }
 
+  company.account.join({ engagement, windows, planChanges }, admission);
+
   const loginMethod =
-    signupPlan === 'enterprise'
+    admission.plan === 'enterprise'
       ? new WeightedChoice([
           ['sso', 70],
           ['google', 10],
@@ -272,14 +308,6 @@ function newUser(
     `"signup_source":"${SIGNUP_SOURCE.choose(rng)}"`,
   ].join(',')}}`;
 
-  const planChanges = planLifecycle(
-    Random.of(seed, STREAM.subscriptions, index),
-    signupDay,
-    signupPlan,
-    engagement,
-    windows,
-    untilDay,
-  );
   faker.seed([seed, STREAM.fakerTitles, index]);
   const documents = planDocuments(
     Random.of(seed, STREAM.documents, index),
@@ -298,7 +326,6 @@ function newUser(
     return entry;
   };
   plannedOn(signupDay);
-  for (const change of planChanges) plannedOn(change.day).planChange = change;
   for (const doc of documents) {
     plannedOn(doc.createdDay).creates.push(doc);
     if (doc.deletedDay <= untilDay) plannedOn(doc.deletedDay).deletes.push(doc);
@@ -307,7 +334,8 @@ function newUser(
   return {
     index,
     id,
-    sessionPrefix: utf8(`","user_id":"${id}","session_id":"ses_`),
+    accountId: company.accountId,
+    sessionPrefix: utf8(`","user_id":"${id}","account_id":"${company.accountId}","session_id":"ses_`),
     signupMs,
     signupDay,
     tzOffsetHours,
@@ -383,72 +411,6 @@ function newDevice(faker: Faker, platform: Platform): Device {
   }
   const context = `{"platform":"${platform}","ip_address":"${faker.internet.ipv4()}","user_agent":${JSON.stringify(userAgent)}}`;
   return { platform, contextTail: utf8(`,"context":${context}}`) };
-}
-
-/** Free → paid → up/down → cancelled → maybe back: a small continuous-time Markov chain. */
-function planLifecycle(
-  rng: Random,
-  signupDay: number,
-  signupPlan: Plan,
-  engagement: number,
-  windows: readonly (readonly [number, number])[],
-  untilDay: number,
-): PlanChange[] {
-  const changes: PlanChange[] = [];
-  let plan: Plan = signupPlan;
-  let cycle = rng.chance(0.3) ? BILLING_CYCLES[1] : BILLING_CYCLES[0];
-  // Changes happen on distinct days after the sign-up day.
-  let day = signupDay + 1;
-  const push = (type: PlanChange['type'], next: Plan, at: number, reason?: string) => {
-    const props =
-      type === 'subscription_cancelled'
-        ? `{"plan":"${plan}","previous_plan":"${plan}","reason":"${reason}"}`
-        : `{"plan":"${next}","previous_plan":"${plan}","billing_cycle":"${cycle}"}`;
-    changes.push({ day: at, type, plan: next, previousPlan: plan, props: utf8(props) });
-    plan = next;
-    day = at + 1;
-  };
-  const reason = (): string =>
-    new WeightedChoice<string>([
-      [CANCELLATION_REASONS[0], 35],
-      [CANCELLATION_REASONS[1], 20],
-      [CANCELLATION_REASONS[2], 15],
-      [CANCELLATION_REASONS[3], 22],
-      [CANCELLATION_REASONS[4], 8],
-    ]).choose(rng);
-
-  for (const [first, end] of windows) {
-    if (day < first) day = first;
-    // Draw until past the run's end plus slack, so the changes up to any day never depend on
-    // where the run stops.
-    while (day < end && day <= untilDay + 1) {
-      const toPaid = plan === 'free' ? 0.003 * engagement : 0;
-      const up = plan === 'pro' ? 0.0009 : 0;
-      const down = plan === 'enterprise' ? 0.0012 : 0;
-      const cancel = plan === 'pro' ? 0.0012 : plan === 'enterprise' ? 0.0005 : 0;
-      const total = toPaid + up + down + cancel;
-      const at = day + Math.floor(rng.exponential(1 / total));
-      if (at >= end) break;
-      const u = rng.next() * total;
-      if (u < toPaid) {
-        cycle = rng.chance(0.3) ? 'annual' : 'monthly';
-        push('subscription_started', rng.chance(0.85) ? 'pro' : 'enterprise', at);
-      } else if (u < toPaid + up) {
-        push('subscription_upgraded', 'enterprise', at);
-      } else if (u < toPaid + up + down) {
-        push('subscription_downgraded', 'pro', at);
-      } else {
-        push('subscription_cancelled', 'free', at, reason());
-      }
-    }
-    // Most paying users who leave cancel on their last active day.
-    const lastDay = end - 1;
-    const cancelsOnLeaving = rng.chance(0.8);
-    if (Number.isFinite(end) && plan !== 'free' && lastDay >= day && cancelsOnLeaving) {
-      push('subscription_cancelled', 'free', lastDay, reason());
-    }
-  }
-  return changes.filter((change) => change.day <= untilDay);
 }
 
 function planDocuments(

@@ -56,6 +56,8 @@ export interface GeneratedEvent {
   event_type: string;
   event_timestamp: string;
   user_id: string;
+  /** The customer account (company) the user acts for. */
+  account_id: string;
   session_id: string;
   properties: Record<string, unknown>;
   context: { platform: string; ip_address: string; user_agent: string };

@@ -8,6 +8,13 @@ import { readLines, tempDir, type GeneratedEvent, type Line } from './helpers';
 const FROM = '2024-01-01';
 const TO = '2024-04-30';
 
+/** A seat's plan, with the price it pays when the account says so. */
+const SEAT_KEYS = [
+  ['plan', 'previous_plan', 'billing_cycle'],
+  ['plan', 'previous_plan', 'billing_cycle', 'mrr', 'currency'],
+  ['plan', 'previous_plan', 'billing_cycle', 'amount', 'currency'],
+];
+
 const PROPERTY_KEYS: Record<string, string[][]> = {
   user_signed_up: [['email', 'name', 'plan', 'company', 'country', 'signup_source']],
   user_login: [['method']],
@@ -20,9 +27,9 @@ const PROPERTY_KEYS: Record<string, string[][]> = {
     ['feature_id', 'feature_name', 'duration_sec'],
     ['feature_id', 'feature_name', 'duration_sec', 'document_id'],
   ],
-  subscription_started: [['plan', 'previous_plan', 'billing_cycle']],
-  subscription_upgraded: [['plan', 'previous_plan', 'billing_cycle']],
-  subscription_downgraded: [['plan', 'previous_plan', 'billing_cycle']],
+  subscription_started: SEAT_KEYS,
+  subscription_upgraded: SEAT_KEYS,
+  subscription_downgraded: SEAT_KEYS,
   subscription_cancelled: [['plan', 'previous_plan', 'reason']],
 };
 
@@ -88,6 +95,7 @@ describe('generated events tell a believable story', () => {
       'event_type',
       'event_timestamp',
       'user_id',
+      'account_id',
       'session_id',
       'properties',
       'context',
@@ -116,6 +124,7 @@ describe('generated events tell a believable story', () => {
       check(new Date(event.event_timestamp).toISOString() === event.event_timestamp, 'timestamp', event);
       check(event.event_timestamp.slice(0, 10) === event.date, 'timestamp in its day', event);
       check(/^usr_\d{6}$/.test(event.user_id) && /^ses_[0-9a-f]{16}$/.test(event.session_id), 'ids', event);
+      check(/^acct_\d{6}$/.test(event.account_id), 'account_id', event);
       check(
         propertyKeys[event.event_type]?.includes(JSON.stringify(Object.keys(p))) === true,
         'properties',
@@ -372,14 +381,20 @@ describe('the population', () => {
     expect(population.documentCount).toBeLessThan(2300);
   });
 
-  test('plans at sign-up are about 70/25/5, and a few churned users come back', () => {
+  test("a company's founder signs up on a plan about 70/25/5, later members free; a few churned users come back", () => {
     const launchDay = parseDay('2024-01-01');
     const { users } = buildPopulation({ seed: 3, scale: 8, launchDay, untilDay: parseDay('2024-06-30') });
     expect(users.length).toBeGreaterThan(3000);
-    const share = (plan: string) => users.filter((u) => u.signupPlan === plan).length / users.length;
+    const seen = new Set<string>();
+    const founders = users.filter((u) => !seen.has(u.accountId) && seen.add(u.accountId));
+    const share = (plan: string) => founders.filter((u) => u.signupPlan === plan).length / founders.length;
     expect(share('free')).toBeCloseTo(0.7, 1);
     expect(share('pro')).toBeCloseTo(0.25, 1);
     expect(Math.abs(share('enterprise') - 0.05)).toBeLessThan(0.015);
+    const founderSet = new Set(founders);
+    const members = users.filter((u) => !founderSet.has(u));
+    expect(members.length).toBeGreaterThan(1000);
+    expect(members.filter((u) => u.signupPlan !== 'free')).toEqual([]);
     const comebacks = users.filter((u) => u.windows.length > 1).length / users.length;
     expect(comebacks).toBeGreaterThan(0.1);
     expect(comebacks).toBeLessThan(0.4);
