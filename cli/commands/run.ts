@@ -99,14 +99,25 @@ export async function runOnce(
   const loader = createPool(db.url, 3, { role: 'saas_loader' });
   const transformer = createPool(db.url, 4, { role: 'saas_transformer' });
   try {
-    // The handlers (and the AWS SDK they load) load while a local S3 server may still be booting.
-    await import('../../local/handlers');
+    // While a local S3 server may still be booting: the handlers (and the AWS SDK they load) load,
+    // and each pool opens its connections, which the parallel steps would otherwise open one by one.
+    await Promise.all([
+      import('../../local/handlers'),
+      openConnections(loader, 3),
+      openConnections(transformer, 4),
+    ]);
     const store = typeof landing === 'function' ? await landing() : landing;
     return await executeRun(db, { loader, transformer, ownerPid: slot.ownerPid }, store, options, write);
   } finally {
     await Promise.all([loader.end(), transformer.end()]);
     await slot.release();
   }
+}
+
+/** Opens `count` connections of the pool and returns them to it, idle and ready. */
+async function openConnections(pool: Pool, count: number): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: count }, () => pool.connect()));
+  for (const client of clients) client.release();
 }
 
 async function executeRun(
