@@ -125,6 +125,20 @@ function modelObjects(entries: Record<string, unknown>): Record<string, unknown>
 const MODEL_FILES = SCHEMA_MODELS.map((model) => `models/${model.name}.sql`);
 // The migrations of a warehouse deployed before the schema models: tables and objects, no record.
 const BEFORE_MODELS: Schema = { migrations: listMigrations().filter((m) => m.version <= 17), models: [] };
+/**
+ * Models whose object a later change made different from what 0001-0017 made: on an upgraded database
+ * they are what their file now says, which the next test compares with a fresh database.
+ */
+const CHANGED_SINCE_MODELS = [
+  // The revenue fields (0019).
+  'staging.raw_events_checked',
+];
+/** Models added after 0018, which no old migration made. */
+const ADDED_SINCE_MODELS: string[] = [];
+/** 0018, which brings the models, and every migration after it. */
+const SINCE_MODELS = listMigrations()
+  .filter((m) => m.version >= 18)
+  .map((m) => m.file);
 
 let fresh: TestDatabase;
 let upgraded: TestDatabase;
@@ -152,11 +166,16 @@ describe('on a fresh database and on one deployed before the models', () => {
     for (const model of schema.models) expect(recorded[model.name]?.checksum).toBe(model.checksum);
   });
 
-  test('an existing database applies the new migration and every model, and keeps each object as it was', async () => {
-    expect(upgradeApplied).toEqual(['0018_schema_models.sql', ...MODEL_FILES]);
-    expect(Object.keys(modelsOfOldMigrations)).toHaveLength(SCHEMA_MODELS.length + 4); // + matview indexes
+  test('an existing database applies the new migrations and every model, and keeps each object as it was', async () => {
+    expect(upgradeApplied).toEqual([...SINCE_MODELS, ...MODEL_FILES]);
+    // The objects of the models that 0001-0017 made: the models other than those added since.
+    const old = SCHEMA_MODELS.filter((model) => !ADDED_SINCE_MODELS.includes(model.name));
+    expect(Object.keys(modelsOfOldMigrations)).toHaveLength(old.length + 4); // + matview indexes
     expect(Object.keys(await records(upgraded.pool))).toHaveLength(SCHEMA_MODELS.length);
-    expect(modelObjects(await catalog(upgraded.pool))).toEqual(modelsOfOldMigrations);
+    const now = modelObjects(await catalog(upgraded.pool));
+    const unchanged = (objects: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(objects).filter(([name]) => !CHANGED_SINCE_MODELS.includes(name)));
+    expect(unchanged(now)).toMatchObject(unchanged(modelsOfOldMigrations));
   });
 
   test('both end with the same catalog: definitions, owners, privileges, indexes', async () => {
@@ -260,13 +279,13 @@ describe('a changed model', () => {
     }
   });
 
-  test('assertSchemaCurrent on a database from before the models names the migration and every model', async () => {
+  test('assertSchemaCurrent on a database from before the models names the migrations and every model', async () => {
     const old = await createTestDatabase({ migrate: false });
     try {
       await migrate(old.pool, BEFORE_MODELS);
       const refusal = assertSchemaCurrent(old.pool);
       await expect(refusal).rejects.toThrow(
-        /\(not applied or changed: 0018_schema_models\.sql; models not applied or changed: models\/raw\/invalid_lines\.sql, /,
+        `(not applied or changed: ${SINCE_MODELS.join(', ')}; models not applied or changed: models/raw/invalid_lines.sql, `,
       );
     } finally {
       await old.drop();
