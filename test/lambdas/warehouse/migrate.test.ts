@@ -123,6 +123,8 @@ function modelObjects(entries: Record<string, unknown>): Record<string, unknown>
 }
 
 const MODEL_FILES = SCHEMA_MODELS.map((model) => `models/${model.name}.sql`);
+// Loaded once, after the models; test/lambdas/warehouse/seeds.test.ts tests them.
+const SEED_FILES = (schema.seeds ?? []).map((seed) => seed.file);
 // The migrations of a warehouse deployed before the schema models: tables and objects, no record.
 const BEFORE_MODELS: Schema = { migrations: listMigrations().filter((m) => m.version <= 17), models: [] };
 /**
@@ -159,15 +161,15 @@ afterAll(async () => {
 });
 
 describe('on a fresh database and on one deployed before the models', () => {
-  test('a fresh database gets the migrations, then every model in order, each recorded', async () => {
-    expect(freshlyApplied).toEqual([...schema.migrations.map((m) => m.file), ...MODEL_FILES]);
+  test('a fresh database gets the migrations, then every model in order, each recorded, then the seeds', async () => {
+    expect(freshlyApplied).toEqual([...schema.migrations.map((m) => m.file), ...MODEL_FILES, ...SEED_FILES]);
     const recorded = await records(fresh.pool);
     expect(Object.keys(recorded).sort()).toEqual(SCHEMA_MODELS.map((m) => m.name).sort());
     for (const model of schema.models) expect(recorded[model.name]?.checksum).toBe(model.checksum);
   });
 
   test('an existing database applies the new migrations and every model, and keeps each object as it was', async () => {
-    expect(upgradeApplied).toEqual([...SINCE_MODELS, ...MODEL_FILES]);
+    expect(upgradeApplied).toEqual([...SINCE_MODELS, ...MODEL_FILES, ...SEED_FILES]);
     // The objects of the models that 0001-0017 made: the models other than those added since.
     const old = SCHEMA_MODELS.filter((model) => !ADDED_SINCE_MODELS.includes(model.name));
     expect(Object.keys(modelsOfOldMigrations)).toHaveLength(old.length + 4); // + matview indexes
