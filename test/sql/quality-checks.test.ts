@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { refreshAnalyticsView } from '../../lambdas/warehouse/analytics';
-import type { Pool } from '../../lambdas/warehouse/db';
+import { type Pool, withTransaction } from '../../lambdas/warehouse/db';
 import { ingestFile } from '../../lambdas/warehouse/ingest';
 import { runWarehouse, type WarehouseRunSummary } from '../../lambdas/warehouse/pipeline';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../lambdas/warehouse/quality';
 import { snapshotPendingDates, startRun } from '../../lambdas/warehouse/runs';
 import { stageAllLoadedFiles } from '../../lambdas/warehouse/staging';
-import { sqlDir } from '../../lambdas/warehouse/sql-files';
+import { runSqlFile, sqlDir } from '../../lambdas/warehouse/sql-files';
 import { copyTestDatabase, createTestDatabase, type TestDatabase } from '../support/database';
 import { eventLine, type FixtureEvent, ndjsonSource } from '../support/events';
 
@@ -240,6 +240,26 @@ const FAILING: Record<string, FailingFixture> = {
       await pool.query(`delete from core.dim_users where user_id = 'u3'`);
     },
     failingRows: [{ user_id: 'u3', events: 8 }],
+  },
+  // The price list loses pro monthly, and the subscriptions are built again: u2's has no price.
+  subscription_changes_priced: {
+    severity: 'warn',
+    async breakRule(pool) {
+      await withTransaction(pool, async (client) => {
+        await client.query(`delete from core.price_list where plan = 'pro' and billing_cycle = 'monthly'`);
+        await runSqlFile(client, 'steps/core/fact_subscription_changes.sql', { dates: [...DAYS] });
+      });
+    },
+    failingRows: [
+      {
+        event_id: 'u2-subscribe',
+        user_id: 'u2',
+        plan: 'pro',
+        billing_cycle: 'monthly',
+        currency: 'USD',
+        change_date: '2024-03-05',
+      },
+    ],
   },
   // A later run loads and stages a file of two lines: a resent event (a duplicate) and one that
   // staging quarantines, 50%. Neither adds a date, so the run has no rebuilt dates.
