@@ -80,6 +80,8 @@ export const ANALYTICS_VIEWS = [
   'user_retention_cohorts',
   'feature_adoption_funnel',
   'churn_risk_scores',
+  'mrr_monthly',
+  'trial_to_paid',
 ] as const;
 export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
 

@@ -157,6 +157,29 @@ const FAILING: Record<string, FailingFixture> = {
     },
     failingRows: [{ view_name: 'feature_adoption_funnel', row_key: 'comments' }],
   },
+  // A tampered fact: u2 paying 12 at the end of February with no movement into it. February then ends
+  // at 12 from a start of 0 with nothing added (March, the month of A, starts from it and adds up).
+  analytics_mrr_movements_add_up: {
+    severity: 'error',
+    async breakRule(pool) {
+      await pool.query(
+        `insert into core.fact_customer_mrr_monthly (account_id, is_personal, currency, month, previous_mrr,
+           mrr, movement, movement_mrr, paying_users, paying_user_ids)
+         values ('u2', true, 'USD', '2024-02-01', 0.00, 12.00, 'none', 0.00, 1, '{u2}')`,
+      );
+      await refreshAnalyticsView(pool, 'mrr_monthly');
+    },
+    failingRows: [
+      {
+        month: '2024-02-01',
+        currency: 'USD',
+        starting_mrr: 0,
+        new_mrr: 0,
+        ending_mrr: 12,
+        movements_give: 0,
+      },
+    ],
+  },
   // u2's first version ends an hour before the second begins.
   dim_users_versions_well_formed: {
     severity: 'error',

@@ -104,6 +104,8 @@ export const CORE_AND_ANALYTICS_TABLES = [
   'analytics.user_retention_cohorts',
   'analytics.feature_adoption_funnel',
   'analytics.churn_risk_scores',
+  'analytics.mrr_monthly',
+  'analytics.trial_to_paid',
 ] as const;
 
 export const WAREHOUSE_TABLES = [

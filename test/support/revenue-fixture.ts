@@ -11,7 +11,8 @@ import { type FixtureEvent, fileOf } from './events';
  *   (so in March), enterprise from Apr 12 (30); dave (his account in the properties) enterprise from
  *   Mar 6 (30), cancelled May 10.
  * - initech (erin): pro with an explicit mrr of 9.99 from Mar 10 (not the list's 12), 19.99 from May 2.
- * - umbrella (frank): pro annual for an amount of 100 from Apr 15: 100 / 12 = 8.33.
+ * - umbrella (frank): pro annual for an amount of 100 from Apr 15: 100 / 12 = 8.33; cancelled Jun 25,
+ *   after A.
  * - soylent (gina), in EUR: an amount of 11 a month from Feb 20; enterprise at 28 on Mar 5 and back to
  *   11 on Mar 25 (undone within the month); 28 from May 20, the currency kept from before.
  * - hank, with no account_id anywhere (seed format, no amounts): signs up on pro on Jan 20 (12 from
@@ -117,6 +118,8 @@ export const REVENUE_EVENTS: FixtureEvent[] = [
     billing_cycle: 'annual',
     amount: 100,
   }),
+  // After A: the month of A at the end of day A still counts him; the core's June does not.
+  sub('frank-cancel', 'subscription_cancelled', '2024-06-25T09:00:00Z', 'frank', 'umbrella'),
 
   signup('gina-signup', '2024-02-19T09:00:00Z', 'gina', 'soylent', 'free', 'Soylent'),
   sub('gina-start', 'subscription_started', '2024-02-20T09:00:00Z', 'gina', 'soylent', {

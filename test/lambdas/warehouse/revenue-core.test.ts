@@ -154,6 +154,7 @@ test('one row per subscription change: the user before and after, priced, and wh
     'frank-signup umbrella ->free monthly 0.00>0.00 USD free 0.00>0.00 unchanged',
     // An amount of 100 a year: 100 / 12 = 8.333..., 8.33 to the cent.
     'frank-start umbrella free>pro annual 0.00>8.33 USD amount 0.00>8.33 new',
+    'frank-cancel umbrella pro>free - 8.33>0.00 USD cancelled 8.33>0.00 churn',
   ]);
 });
 
@@ -193,7 +194,8 @@ test('the monthly MRR of each account and currency, from month-end snapshots', a
     'soylent EUR 2024-06 28.00>28.00 none 0.00 gina',
     'umbrella USD 2024-04 0.00>8.33 new 8.33 frank',
     'umbrella USD 2024-05 8.33>8.33 none 0.00 frank',
-    'umbrella USD 2024-06 8.33>8.33 none 0.00 frank',
+    // The core's June ends after frank's cancellation on Jun 25 (A is for the views).
+    'umbrella USD 2024-06 8.33>0.00 churn 8.33 ',
   ]);
 });
 
