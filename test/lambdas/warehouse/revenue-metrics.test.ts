@@ -2,6 +2,7 @@ import { refreshAnalyticsView, setAnalyticsAsOf } from '../../../lambdas/warehou
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
 import { createTestDatabase, type TestDatabase } from '../../support/database';
 import { type FixtureEvent, fileOf } from '../../support/events';
+import { cohortFiles } from '../../support/cohort-fixture';
 import { REVENUE_AS_OF, revenueFiles } from '../../support/revenue-fixture';
 
 // analytics.mrr_monthly and analytics.trial_to_paid on hand-made customers, every figure worked out by
@@ -20,9 +21,9 @@ afterAll(() => db?.drop());
  * month currency | starting +new +reactivation +expansion -contraction -churn = ending |
  * customers new/reactivated/expanded/contracted/churned | paying, arppc | logo churn, GRR, NRR | complete
  */
-const mrrLines = async (table: string) =>
+const mrrLines = async (table: string, pool = db.pool) =>
   (
-    await db.pool.query(
+    await pool.query(
       `select concat(to_char(month, 'YYYY-MM'), ' ', currency, ' | ', starting_mrr, ' +', new_mrr, ' +',
          reactivation_mrr, ' +', expansion_mrr, ' -', contraction_mrr, ' -', churn_mrr, ' = ', ending_mrr, ' | ',
          concat_ws('/', new_customers, reactivated_customers, expanded_customers, contracted_customers,
@@ -114,6 +115,24 @@ describe('as of another A', () => {
     await refreshAnalyticsView(db.pool, 'mrr_monthly');
     expect(await mrrLines('analytics_build.mrr_monthly')).toEqual([]);
   });
+});
+
+test('seed-format files (no account_id, no amounts) get their MRR from the price list', async () => {
+  // test/support/cohort-fixture.ts, A = 2024-03-15: u2 signs up on pro on Jan 20 (12, a one-person
+  // account); u1 subscribes to pro monthly on Feb 5 (12) and cancels on Mar 1.
+  const seed = await createTestDatabase();
+  try {
+    await runWarehouse(seed.pool, { sources: cohortFiles(), asOf: '2024-03-15' });
+    expect(await mrrLines('analytics.mrr_monthly', seed.pool)).toEqual([
+      '2024-01 USD | 0.00 +12.00 +0.00 +0.00 -0.00 -0.00 = 12.00 | 1/0/0/0/0 | 1 12.00 | - - - | complete',
+      // 12 + 12 = 24; NRR 12 / 12.
+      '2024-02 USD | 12.00 +12.00 +0.00 +0.00 -0.00 -0.00 = 24.00 | 1/0/0/0/0 | 2 12.00 | 0.0000 1.0000 1.0000 | complete',
+      // u1 churns: 24 - 12 = 12; logo churn 1 / 2; GRR = NRR = 12 / 24.
+      '2024-03 USD | 24.00 +0.00 +0.00 +0.00 -0.00 -12.00 = 12.00 | 0/0/0/0/1 | 1 12.00 | 0.5000 0.5000 0.5000 | partial',
+    ]);
+  } finally {
+    await seed.drop();
+  }
 });
 
 describe('trial to paid', () => {
