@@ -82,6 +82,9 @@ export const ANALYTICS_VIEWS = [
   'churn_risk_scores',
   'mrr_monthly',
   'trial_to_paid',
+  'account_health',
+  'daily_active_accounts',
+  'account_retention_cohorts',
 ] as const;
 export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
 

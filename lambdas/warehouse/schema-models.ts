@@ -44,6 +44,9 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   { name: 'analytics/churn_risk_scores', dependsOn: [] },
   { name: 'analytics/mrr_monthly', dependsOn: [] },
   { name: 'analytics/trial_to_paid', dependsOn: [] },
+  { name: 'analytics/account_health', dependsOn: [] },
+  { name: 'analytics/daily_active_accounts', dependsOn: [] },
+  { name: 'analytics/account_retention_cohorts', dependsOn: [] },
 
   // ops: the pipeline's health for readers, and the functions that act with the owner's rights.
   { name: 'ops/layer_row_counts', dependsOn: [] },

@@ -106,6 +106,9 @@ export const CORE_AND_ANALYTICS_TABLES = [
   'analytics.churn_risk_scores',
   'analytics.mrr_monthly',
   'analytics.trial_to_paid',
+  'analytics.account_health',
+  'analytics.daily_active_accounts',
+  'analytics.account_retention_cohorts',
 ] as const;
 
 export const WAREHOUSE_TABLES = [

@@ -137,7 +137,13 @@ const CHANGED_SINCE_MODELS = [
   'staging.raw_events_checked',
 ];
 /** Models added after 0018, which no old migration made. */
-const ADDED_SINCE_MODELS = ['analytics/mrr_monthly', 'analytics/trial_to_paid'];
+const ADDED_SINCE_MODELS = [
+  'analytics/mrr_monthly',
+  'analytics/trial_to_paid',
+  'analytics/account_health',
+  'analytics/daily_active_accounts',
+  'analytics/account_retention_cohorts',
+];
 /** 0018, which brings the models, and every migration after it. */
 const SINCE_MODELS = listMigrations()
   .filter((m) => m.version >= 18)

@@ -26,7 +26,7 @@ const collect = (states: Record<string, State>) => {
 collect(top);
 
 test('every Task, nested ones included, retries transient errors with capped back-off and has a timeout', () => {
-  expect(allTasks).toHaveLength(32);
+  expect(allTasks).toHaveLength(35);
   for (const [name, state] of allTasks) {
     const retry = state.Retry?.find((r) => r.ErrorEquals.includes('TransientError'));
     expect({
