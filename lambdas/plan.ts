@@ -53,13 +53,23 @@ export interface QualityTask extends PlanTask<'check-quality'> {
  * nothing written by each other, so each group runs in parallel. Facts come first: they need only
  * staging, and dim_users takes a user's first activity from the daily facts when no sign-up event
  * exists. Only models rebuilt date by date, with nothing shared between dates, may have more than one
- * shard; the dimensions rebuild rows keyed by user or document, which two shards' dates would share.
+ * shard; the dimensions rebuild rows keyed by user or document, which two shards' dates would share,
+ * and the revenue models rows keyed by account.
  */
 export const CORE_MODEL_GROUPS = [
-  { state: 'Build facts', models: { fact_events: 2 } },
+  // Both read staging for the pending dates.
+  { state: 'Build facts', models: { fact_events: 2, fact_daily_user_accounts: 2 } },
   // Both aggregate fact_events for the pending dates.
   { state: 'Build daily aggregates', models: { fact_daily_user_activity: 2, fact_daily_user_features: 2 } },
-  { state: 'Build dimensions', models: { dim_date: 1, dim_features: 1, dim_users: 1, dim_documents: 1 } },
+  {
+    state: 'Build dimensions',
+    models: { dim_date: 1, dim_features: 1, dim_users: 1, dim_documents: 1, dim_user_accounts: 1 },
+  },
+  // dim_user_accounts (from fact_daily_user_accounts) came before: both read each user's account, and
+  // the subscriptions also dim_users' version 1.
+  { state: 'Build accounts and subscriptions', models: { dim_accounts: 1, fact_subscription_changes: 1 } },
+  // Reads the subscription changes, and dim_date for the last month.
+  { state: 'Build monthly MRR', models: { fact_customer_mrr_monthly: 1 } },
 ] as const;
 
 export type CoreModel = keyof (typeof CORE_MODEL_GROUPS)[number]['models'];
@@ -70,6 +80,11 @@ export const ANALYTICS_VIEWS = [
   'user_retention_cohorts',
   'feature_adoption_funnel',
   'churn_risk_scores',
+  'mrr_monthly',
+  'trial_to_paid',
+  'account_health',
+  'daily_active_accounts',
+  'account_retention_cohorts',
 ] as const;
 export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
 

@@ -3,6 +3,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Pool, type PoolClient, type Queryable, withTransaction } from './db';
 import { SCHEMA_MODELS, type SchemaModelSpec } from './schema-models';
+import { applySeeds, listSeeds, type Seed, staleSeeds } from './seeds';
 import { readSql, sqlDir } from './sql-files';
 
 export interface Migration {
@@ -21,10 +22,12 @@ export interface SchemaModel extends SchemaModelSpec {
   readonly sql: string;
 }
 
-/** What the migrator makes of a database: migrations run once, in order, then the schema models. */
+/** What the migrator makes of a database: migrations run once, in order, then the schema models, then the seeds. */
 export interface Schema {
   readonly migrations: readonly Migration[];
   readonly models: readonly SchemaModel[];
+  /** The tables users edit as files (sql/seeds); none when not given. */
+  readonly seeds?: readonly Seed[];
 }
 
 const checksumOf = (sql: string): string => createHash('sha256').update(sql).digest('hex');
@@ -82,9 +85,9 @@ export function listModels(specs: readonly SchemaModelSpec[] = SCHEMA_MODELS): S
   return specs.map((spec) => schemaModel(spec.name, readSql(`models/${spec.name}.sql`), spec.dependsOn));
 }
 
-/** The project's migrations and schema models. */
+/** The project's migrations, schema models and seeds. */
 export function loadSchema(): Schema {
-  return { migrations: listMigrations(), models: listModels() };
+  return { migrations: listMigrations(), models: listModels(), seeds: listSeeds() };
 }
 
 /** Every model's dependencies come before it, once: the order of the list is the order of applying. */
@@ -124,7 +127,8 @@ function modelsToApply(
  * since `ops.schema_models` recorded them, with their dependants, in SCHEMA_MODELS order. After any
  * new migration every model is applied again. An upgrade applies whole or not at all. A recorded
  * migration whose file has changed is an error: change a table with a new migration, a view or a
- * function by editing its model. Returns the migration files, then the model files, it applied.
+ * function by editing its model. Then the seeds whose files changed are loaded (lambdas/warehouse/seeds.ts).
+ * Returns the migration files, then the model files, then the seed files, it applied.
  */
 export async function migrate(pool: Pool, schema: Schema = loadSchema()): Promise<{ applied: string[] }> {
   checkModelOrder(schema.models);
@@ -142,6 +146,7 @@ export async function migrate(pool: Pool, schema: Schema = loadSchema()): Promis
     const migrations = await applyMigrations(client, schema.migrations);
     applied.push(...migrations);
     applied.push(...(await applyModels(client, schema.models, migrations.length > 0)));
+    applied.push(...(await applySeeds(client, schema.seeds ?? [])));
   });
   return { applied };
 }
@@ -225,8 +230,8 @@ export class SchemaOutOfDateError extends Error {
 }
 
 /**
- * Throws unless every migration this code has is applied, unchanged, and every schema model is
- * applied as its file now reads; for roles that may not migrate.
+ * Throws unless every migration this code has is applied, unchanged, every schema model is applied as
+ * its file now reads, and every seed is loaded as its file now reads; for roles that may not migrate.
  */
 export async function assertSchemaCurrent(db: Queryable, schema: Schema = loadSchema()): Promise<void> {
   let rows: { version: number; checksum: string }[];
@@ -251,9 +256,13 @@ export async function assertSchemaCurrent(db: Queryable, schema: Schema = loadSc
     : [];
   const modelled = new Map(models.map((row) => [row.name, row.checksum]));
   const stale = schema.models.filter((model) => modelled.get(model.name) !== model.checksum);
+  const unseeded = await staleSeeds(db, schema.seeds ?? []);
   const details = [
     ...(missing.length > 0 ? [`not applied or changed: ${missing.map((m) => m.file).join(', ')}`] : []),
     ...(stale.length > 0 ? [`models not applied or changed: ${stale.map((m) => m.file).join(', ')}`] : []),
+    ...(unseeded.length > 0
+      ? [`seeds not loaded or changed: ${unseeded.map((s) => s.file).join(', ')}`]
+      : []),
   ];
   if (details.length > 0) throw new SchemaOutOfDateError(details.join('; '));
 }

@@ -42,6 +42,11 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   { name: 'analytics/user_retention_cohorts', dependsOn: [] },
   { name: 'analytics/feature_adoption_funnel', dependsOn: [] },
   { name: 'analytics/churn_risk_scores', dependsOn: [] },
+  { name: 'analytics/mrr_monthly', dependsOn: [] },
+  { name: 'analytics/trial_to_paid', dependsOn: [] },
+  { name: 'analytics/account_health', dependsOn: [] },
+  { name: 'analytics/daily_active_accounts', dependsOn: [] },
+  { name: 'analytics/account_retention_cohorts', dependsOn: [] },
 
   // ops: the pipeline's health for readers, and the functions that act with the owner's rights.
   { name: 'ops/layer_row_counts', dependsOn: [] },

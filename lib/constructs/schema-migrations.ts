@@ -82,7 +82,12 @@ export class SchemaMigrations extends Construct {
     this.resource = new CustomResource(this, 'Warehouse', {
       serviceToken: this.provider('Provider', this.migrateFunction).serviceToken,
       resourceType: 'Custom::WarehouseSchema',
-      properties: { migrations: fingerprint('migrations'), models: fingerprint('models'), deployment },
+      properties: {
+        migrations: fingerprint('migrations'),
+        models: fingerprint('models'),
+        seeds: fingerprint('seeds'),
+        deployment,
+      },
     });
     // The migrator logs in with the password the bootstrap has just set.
     this.resource.node.addDependency(bootstrap);
@@ -121,11 +126,12 @@ export class SchemaMigrations extends Construct {
 }
 
 /**
- * A hash of every file under sql/<folder> (migrations, or the schema models in their layer folders): a
- * new or changed file shows in the resource's properties, and so in `cdk diff`. The files themselves
+ * A hash of every file under sql/<folder> (migrations, the schema models in their layer folders, or the
+ * seeds users edit): a new or changed file shows in the resource's properties, and so in `cdk diff`, and
+ * the deployment applies it. The files themselves
  * reach the function in its bundle, which copies the whole sql/ folder (PipelineFunction).
  */
-function fingerprint(folder: 'migrations' | 'models'): string {
+function fingerprint(folder: 'migrations' | 'models' | 'seeds'): string {
   const root = path.join(PROJECT_ROOT, 'sql', folder);
   const hash = createHash('sha256');
   const add = (dir: string): void => {

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { refreshAnalyticsView } from '../../lambdas/warehouse/analytics';
-import type { Pool } from '../../lambdas/warehouse/db';
+import { type Pool, withTransaction } from '../../lambdas/warehouse/db';
 import { ingestFile } from '../../lambdas/warehouse/ingest';
 import { runWarehouse, type WarehouseRunSummary } from '../../lambdas/warehouse/pipeline';
 import {
@@ -17,7 +17,7 @@ import {
 } from '../../lambdas/warehouse/quality';
 import { snapshotPendingDates, startRun } from '../../lambdas/warehouse/runs';
 import { stageAllLoadedFiles } from '../../lambdas/warehouse/staging';
-import { sqlDir } from '../../lambdas/warehouse/sql-files';
+import { runSqlFile, sqlDir } from '../../lambdas/warehouse/sql-files';
 import { copyTestDatabase, createTestDatabase, type TestDatabase } from '../support/database';
 import { eventLine, type FixtureEvent, ndjsonSource } from '../support/events';
 
@@ -157,6 +157,29 @@ const FAILING: Record<string, FailingFixture> = {
     },
     failingRows: [{ view_name: 'feature_adoption_funnel', row_key: 'comments' }],
   },
+  // A tampered fact: u2 paying 12 at the end of February with no movement into it. February then ends
+  // at 12 from a start of 0 with nothing added (March, the month of A, starts from it and adds up).
+  analytics_mrr_movements_add_up: {
+    severity: 'error',
+    async breakRule(pool) {
+      await pool.query(
+        `insert into core.fact_customer_mrr_monthly (account_id, is_personal, currency, month, previous_mrr,
+           mrr, movement, movement_mrr, paying_users, paying_user_ids)
+         values ('u2', true, 'USD', '2024-02-01', 0.00, 12.00, 'none', 0.00, 1, '{u2}')`,
+      );
+      await refreshAnalyticsView(pool, 'mrr_monthly');
+    },
+    failingRows: [
+      {
+        month: '2024-02-01',
+        currency: 'USD',
+        starting_mrr: 0,
+        new_mrr: 0,
+        ending_mrr: 12,
+        movements_give: 0,
+      },
+    ],
+  },
   // u2's first version ends an hour before the second begins.
   dim_users_versions_well_formed: {
     severity: 'error',
@@ -240,6 +263,26 @@ const FAILING: Record<string, FailingFixture> = {
       await pool.query(`delete from core.dim_users where user_id = 'u3'`);
     },
     failingRows: [{ user_id: 'u3', events: 8 }],
+  },
+  // The price list loses pro monthly, and the subscriptions are built again: u2's has no price.
+  subscription_changes_priced: {
+    severity: 'warn',
+    async breakRule(pool) {
+      await withTransaction(pool, async (client) => {
+        await client.query(`delete from core.price_list where plan = 'pro' and billing_cycle = 'monthly'`);
+        await runSqlFile(client, 'steps/core/fact_subscription_changes.sql', { dates: [...DAYS] });
+      });
+    },
+    failingRows: [
+      {
+        event_id: 'u2-subscribe',
+        user_id: 'u2',
+        plan: 'pro',
+        billing_cycle: 'monthly',
+        currency: 'USD',
+        change_date: '2024-03-05',
+      },
+    ],
   },
   // A later run loads and stages a file of two lines: a resent event (a duplicate) and one that
   // staging quarantines, 50%. Neither adds a date, so the run has no rebuilt dates.

@@ -96,10 +96,20 @@ export const CORE_AND_ANALYTICS_TABLES = [
   'core.fact_events',
   'core.fact_daily_user_activity',
   'core.fact_daily_user_features',
+  'core.fact_daily_user_accounts',
+  'core.dim_user_accounts',
+  'core.dim_accounts',
+  'core.fact_subscription_changes',
+  'core.fact_customer_mrr_monthly',
   'analytics.daily_active_users',
   'analytics.user_retention_cohorts',
   'analytics.feature_adoption_funnel',
   'analytics.churn_risk_scores',
+  'analytics.mrr_monthly',
+  'analytics.trial_to_paid',
+  'analytics.account_health',
+  'analytics.daily_active_accounts',
+  'analytics.account_retention_cohorts',
 ] as const;
 
 export const WAREHOUSE_TABLES = [

@@ -9,6 +9,8 @@ export interface FixtureEvent {
   type: string;
   at: string;
   user: string;
+  /** The top-level account_id; absent unless given, as in files from before accounts. */
+  account?: string;
   session?: string;
   properties?: Record<string, unknown>;
   context?: Record<string, unknown>;
@@ -20,6 +22,7 @@ export function eventLine(event: FixtureEvent): string {
     event_type: event.type,
     event_timestamp: event.at,
     user_id: event.user,
+    ...(event.account === undefined ? {} : { account_id: event.account }),
     session_id: event.session ?? `ses_${event.user}_${event.at.slice(0, 10)}`,
     properties: event.properties ?? {},
     context: event.context ?? { platform: 'web', ip_address: '203.0.113.7', user_agent: 'Mozilla/5.0' },

@@ -31,18 +31,23 @@ cross join lateral (
       staging.parse_event_timestamp(f.event_timestamp) as event_at,
       f.user_id #>> '{}' as user_id,
       f.session_id #>> '{}' as session_id,
-      -- Not typed yet (accounts come with the revenue models), but as an identifier it has a limit.
-      coalesce(f.account_id, f.properties -> 'account_id') #>> '{}' as account_id,
+      -- The top level wins when it holds an id; else properties.account_id. "" is no account.
+      jsonb_typeof(a.account_id) as account_id_type,
+      a.account_id #>> '{}' as account_id,
       p.*,
       c.*
     from jsonb_to_record(case when jsonb_typeof(e.payload) = 'object' then e.payload else '{}' end)
       as f (event_id jsonb, event_type text, event_timestamp text, user_id jsonb, session_id jsonb,
             properties jsonb, context jsonb, account_id jsonb)
+    cross join lateral (
+      select case when coalesce(f.account_id #>> '{}', '') <> '' then f.account_id
+                  else nullif(f.properties -> 'account_id', '""') end as account_id
+    ) as a
     cross join jsonb_to_record(case when jsonb_typeof(f.properties) = 'object' then f.properties else '{}' end)
       as p (document_id text, feature_id text, feature_name text, edit_duration_sec jsonb, characters_added jsonb,
             duration_sec jsonb, session_duration_sec jsonb, plan text, previous_plan text, billing_cycle text,
             reason text, method text, share_type text, title text, template text, email text, name text,
-            company text, country text, signup_source text)
+            company text, country text, signup_source text, mrr jsonb, amount jsonb, currency jsonb)
     cross join jsonb_to_record(case when jsonb_typeof(f.context) = 'object' then f.context else '{}' end)
       as c (platform text, ip_address text, user_agent text)
     -- offset 0 computes each field once for the checks below, instead of once per use.
@@ -65,6 +70,7 @@ cross join lateral (
         when session_id_type not in ('string', 'number', 'null') then array['invalid_value', 'session_id']
         when properties_type not in ('object', 'null') then array['invalid_value', 'properties']
         when context_type not in ('object', 'null') then array['invalid_value', 'context']
+        when account_id_type not in ('string', 'number') then array['invalid_value', 'account_id']
         -- 256 characters (1 KiB of UTF-8) always fit a btree entry, even two ids to one index.
         when length(event_id) > 256 then array['identifier_too_long', 'event_id']
         when length(user_id) > 256 then array['identifier_too_long', 'user_id']
@@ -93,6 +99,14 @@ cross join lateral (
           then array['invalid_value', 'properties.duration_sec']
         when not staging.is_number_at_least(session_duration_sec, 0)
           then array['invalid_value', 'properties.session_duration_sec']
+        -- Money: any number >= 0, kept exact (numeric), with no integer bound.
+        when jsonb_typeof(mrr) not in ('number', 'null') or staging.json_number(mrr) < 0
+          then array['invalid_value', 'properties.mrr']
+        when jsonb_typeof(amount) not in ('number', 'null') or staging.json_number(amount) < 0
+          then array['invalid_value', 'properties.amount']
+        -- ISO 4217: three upper-case letters, compared byte by byte.
+        when jsonb_typeof(currency) not in ('string', 'null') or (currency #>> '{}') !~ '^[A-Z]{3}$'
+          then array['invalid_value', 'properties.currency']
       end as problem
     from fields
     offset 0
@@ -132,7 +146,12 @@ cross join lateral (
     platform,
     ip_address,
     user_agent,
-    e.line
+    e.line,
+    -- The revenue fields (migration 0019), after the columns the view had before them.
+    nullif(account_id, '') as account_id,
+    case when problem is null then staging.json_number(mrr) end as mrr,
+    case when problem is null then staging.json_number(amount) end as amount,
+    case when problem is null then currency #>> '{}' end as currency
   from problems
 ) as checked;
 

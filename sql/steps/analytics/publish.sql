@@ -15,6 +15,21 @@ insert into analytics.feature_adoption_funnel select * from analytics_build.feat
 delete from analytics.churn_risk_scores;
 insert into analytics.churn_risk_scores select * from analytics_build.churn_risk_scores;
 
+delete from analytics.mrr_monthly;
+insert into analytics.mrr_monthly select * from analytics_build.mrr_monthly;
+
+delete from analytics.trial_to_paid;
+insert into analytics.trial_to_paid select * from analytics_build.trial_to_paid;
+
+delete from analytics.account_health;
+insert into analytics.account_health select * from analytics_build.account_health;
+
+delete from analytics.daily_active_accounts;
+insert into analytics.daily_active_accounts select * from analytics_build.daily_active_accounts;
+
+delete from analytics.account_retention_cohorts;
+insert into analytics.account_retention_cohorts select * from analytics_build.account_retention_cohorts;
+
 delete from analytics.fact_daily_user_activity where activity_date = any(:dates::date[]);
 insert into analytics.fact_daily_user_activity
 select * from core.fact_daily_user_activity where activity_date = any(:dates::date[]);

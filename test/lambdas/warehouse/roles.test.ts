@@ -62,6 +62,9 @@ test.each([
   ['transformer', `delete from analytics.daily_active_users`, 'allowed'],
   ['transformer', `select ops.refresh_build_view('daily_active_users')`, 'allowed'],
   ['transformer', `select ops.analyze_table('core.fact_events')`, 'allowed'],
+  ['transformer', `select count(*) from core.price_list`, 'allowed'],
+  ['transformer', `delete from core.price_list`, REFUSED], // only the migrator loads the seed
+  ['transformer', `update ops.seeds set checksum = 'x'`, REFUSED],
   ['transformer', `insert into raw.events (file_id, line_number, payload) values (1, 1, '{}')`, REFUSED],
   ['transformer', `delete from raw.events`, REFUSED],
   ['transformer', `delete from raw.files`, REFUSED],

@@ -173,6 +173,69 @@ test('a duplicate event in two files is staged once; the later copy is recorded 
   expect(late.rows).toEqual([{ kept_file_id: first.fileId, kept_line_number: 2 }]);
 });
 
+test('revenue fields: the account from the top level or the properties, money kept exact, bad values quarantined', async () => {
+  const sub = (id: string, fields: Record<string, unknown>, properties: Record<string, unknown> = {}) =>
+    line({
+      event_id: id,
+      event_type: 'subscription_started',
+      event_timestamp: '2024-04-04T10:00:00Z',
+      properties: { plan: 'pro', ...properties },
+      ...fields,
+    });
+  const valid: [string, string | null, string | null, string | null, string | null][] = [
+    // event, account_id, mrr, amount, currency as staged
+    ['r1', 'acme', null, null, null], // top level only
+    ['r2', 'globex', null, null, null], // properties only
+    ['r3', 'acme', null, null, null], // both: the top level wins
+    ['r4', 'initech', null, null, null], // an empty top level gives way to the properties
+    ['r5', '42', '12.345', null, 'EUR'], // a numeric id as jsonb writes it; mrr exactly as sent
+    ['r6', null, '0', '120.1', 'USD'], // no account at all: the user is their own account
+    ['r7', null, null, null, null], // a file from before accounts: nothing new, still valid
+  ];
+  const lines = [
+    sub('r1', { account_id: 'acme' }),
+    sub('r2', {}, { account_id: 'globex' }),
+    sub('r3', { account_id: 'acme' }, { account_id: 'globex' }),
+    sub('r4', { account_id: '' }, { account_id: 'initech' }),
+    sub('r5', { account_id: 42 }, { mrr: 12.345, currency: 'EUR' }),
+    sub('r6', { account_id: null }, { mrr: 0, amount: 120.1, currency: 'USD', billing_cycle: 'annual' }),
+    sub('r7', {}),
+  ];
+  // In the order they are checked (docs/metrics.md, section 7), each after every rule before it.
+  const bad: [string, string, string][] = [
+    [sub('b1', { account_id: { id: 'acme' } }), 'invalid_value', 'account_id'],
+    [sub('b2', {}, { account_id: true }), 'invalid_value', 'account_id'],
+    [sub('b3', { account_id: 'a'.repeat(257) }), 'identifier_too_long', 'account_id'],
+    [sub('b4', {}, { account_id: 'a'.repeat(257) }), 'identifier_too_long', 'account_id'],
+    [sub('b5', {}, { mrr: '12' }), 'invalid_value', 'properties.mrr'],
+    [sub('b6', {}, { mrr: -0.01 }), 'invalid_value', 'properties.mrr'],
+    [sub('b7', {}, { amount: -5, mrr: 'x' }), 'invalid_value', 'properties.mrr'],
+    [sub('b8', {}, { amount: [120] }), 'invalid_value', 'properties.amount'],
+    [sub('b9', {}, { amount: -120 }), 'invalid_value', 'properties.amount'],
+    [sub('b10', {}, { currency: 'usd' }), 'invalid_value', 'properties.currency'],
+    [sub('b11', {}, { currency: 'USDT' }), 'invalid_value', 'properties.currency'],
+    [sub('b12', {}, { currency: 840 }), 'invalid_value', 'properties.currency'],
+    [sub('b13', {}, { currency: '' }), 'invalid_value', 'properties.currency'],
+  ];
+  const loaded = await ingestFile(
+    db.pool,
+    ndjsonSource('events/dt=2024-04-04/revenue.ndjson.gz', [...lines, ...bad.map(([text]) => text)]),
+  );
+  expect(await stageLoadedFiles(db.pool)).toMatchObject({ staged: valid.length, quarantined: bad.length });
+  const staged = await db.pool.query(
+    `select event_id, account_id, mrr::text, amount::text, currency from staging.events
+     where event_id like 'r_' order by event_id`,
+  );
+  expect(staged.rows.map((r) => [r.event_id, r.account_id, r.mrr, r.amount, r.currency])).toEqual(valid);
+  const quarantine = await db.pool.query(
+    'select reason, detail from staging.quarantine where file_id = $1 order by line_number',
+    [loaded.fileId],
+  );
+  expect(quarantine.rows.map((r) => [r.reason, r.detail])).toEqual(
+    bad.map(([, reason, detail]) => [reason, detail]),
+  );
+});
+
 test('every raw line is accounted for, the quality gate passes, and staging again changes nothing', async () => {
   const summary = await runWarehouse(db.pool);
   const reconcile = summary.quality.find((check) => check.name === 'reconcile_raw_to_staging');

@@ -26,7 +26,7 @@ const collect = (states: Record<string, State>) => {
 collect(top);
 
 test('every Task, nested ones included, retries transient errors with capped back-off and has a timeout', () => {
-  expect(allTasks).toHaveLength(24);
+  expect(allTasks).toHaveLength(35);
   for (const [name, state] of allTasks) {
     const retry = state.Retry?.find((r) => r.ErrorEquals.includes('TransientError'));
     expect({
@@ -78,6 +78,8 @@ test('the run goes through the steps in order, staging batch after batch, and pu
     'Build facts',
     'Build daily aggregates',
     'Build dimensions',
+    'Build accounts and subscriptions',
+    'Build monthly MRR',
     'Check core quality',
     'Set as-of date',
     'Refresh analytics',

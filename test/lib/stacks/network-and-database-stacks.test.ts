@@ -196,6 +196,7 @@ test('deploying bootstraps the migrator, then migrates and sets the logins, on e
   expect(schema[0]?.Properties).toMatchObject({
     migrations: expect.stringMatching(/^[0-9a-f]{64}$/),
     models: expect.stringMatching(/^[0-9a-f]{64}$/),
+    seeds: expect.stringMatching(/^[0-9a-f]{64}$/),
     deployment: expect.any(String),
   });
   expect(schema[0]?.DependsOn).toContain(migratorId);
@@ -205,6 +206,7 @@ test('deploying bootstraps the migrator, then migrates and sets the logins, on e
   expect(next?.Properties.deployment).not.toBe(schema[0]?.Properties.deployment);
   expect(next?.Properties.migrations).toBe(schema[0]?.Properties.migrations);
   expect(next?.Properties.models).toBe(schema[0]?.Properties.models);
+  expect(next?.Properties.seeds).toBe(schema[0]?.Properties.seeds);
 
   // The step functions switch to their logins only once the logins exist.
   const startRun = Object.entries(pipeline.findResources('AWS::Lambda::Function')).find(([id]) =>
