@@ -13,7 +13,9 @@ export async function printAnalyticsSummary(pool: Pool, write: Writer): Promise<
   write(table(await q('active_users_last_7_days')));
   write('\nRetention by signup month (% of the cohort active k months later)');
   write(table(await q('retention_by_signup_month')));
-  write('\nMRR by month (movements of the month; contraction and churn as negatives; per currency, never summed)');
+  write(
+    '\nMRR by month (movements of the month; contraction and churn as negatives; per currency, never summed)',
+  );
   write(table(await q('mrr_by_month')));
   write('\nTrial to paid by signup month (% of the cohort that first paid)');
   write(table(await q('trial_to_paid')));
