@@ -17,9 +17,15 @@ async function withOpened<R>(
   work: (resources: R) => Promise<number>,
 ): Promise<number> {
   const closers: (() => Promise<unknown>)[] = [];
-  const closeAll = async (): Promise<void> => {
-    for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
-  };
+  // Called by the interrupt handler and by the command's own ending, often both at once (Ctrl-C makes
+  // the work fail too): the second call waits for the first, so the process exits only once every
+  // server is stopped, not while one still is.
+  let closing: Promise<void> | undefined;
+  const closeAll = (): Promise<void> =>
+    (closing ??= (async () => {
+      for (const close of closers.splice(0).reverse()) await close().catch(() => undefined);
+      closing = undefined;
+    })());
   const forget = onInterrupt(closeAll);
   try {
     return await work(await open((close) => closers.push(close)));

@@ -155,7 +155,10 @@ test('Ctrl-C during a run records it as interrupted, stops the servers, and the 
   expect(code).toBe(130);
 
   const status = await cli(['status'], env);
-  expect(status.code).toBe(0);
+  expect({ code: status.code, error: /error: .*/.exec(status.stderr)?.[0] }).toEqual({
+    code: 0,
+    error: undefined,
+  });
   expect(status.stdout).toMatch(/failed[\s\S]*interrupted: the command was stopped/);
   const next = await cli(['run'], env);
   expect(next.code).toBe(0);
