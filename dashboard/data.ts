@@ -8,6 +8,7 @@ import {
   type ReportData,
   rangeDates,
   rangeKey,
+  revenueHeadline,
 } from './types';
 
 // Everything here reads through the analytics_reader role: only analytics and the ops views granted
@@ -32,6 +33,8 @@ export interface OverviewOptions {
   /** @default 10 */
   readonly atRiskLimit?: number;
   /** @default 10 */
+  readonly atRiskAccountLimit?: number;
+  /** @default 10 */
   readonly runLimit?: number;
   /** @default 20 */
   readonly rejectedLimit?: number;
@@ -52,19 +55,35 @@ export async function loadOverview(db: Queryable, options: OverviewOptions = {})
 }
 
 async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promise<Overview> {
-  const [headline, activity, retention, categories, atRisk, runs, layers, quarantine, rejected, quality] =
-    await Promise.all([
-      rows(db, 'headline'),
-      rows(db, 'daily_active_users'),
-      rows(db, 'retention_cohorts'),
-      rows(db, 'churn_risk_categories'),
-      rows(db, 'churn_at_risk_paying_users', { limit: options.atRiskLimit ?? 10 }),
-      rows(db, 'pipeline_runs', { limit: options.runLimit ?? 10 }),
-      rows(db, 'pipeline_layers'),
-      rows(db, 'pipeline_quarantine'),
-      rows(db, 'pipeline_rejected_files', { limit: options.rejectedLimit ?? 20 }),
-      rows(db, 'pipeline_quality'),
-    ]);
+  const [
+    headline,
+    activity,
+    retention,
+    categories,
+    atRisk,
+    runs,
+    layers,
+    quarantine,
+    rejected,
+    quality,
+    mrr,
+    accountActivity,
+    atRiskAccounts,
+  ] = await Promise.all([
+    rows(db, 'headline'),
+    rows(db, 'daily_active_users'),
+    rows(db, 'retention_cohorts'),
+    rows(db, 'churn_risk_categories'),
+    rows(db, 'churn_at_risk_paying_users', { limit: options.atRiskLimit ?? 10 }),
+    rows(db, 'pipeline_runs', { limit: options.runLimit ?? 10 }),
+    rows(db, 'pipeline_layers'),
+    rows(db, 'pipeline_quarantine'),
+    rows(db, 'pipeline_rejected_files', { limit: options.rejectedLimit ?? 20 }),
+    rows(db, 'pipeline_quality'),
+    rows(db, 'mrr_monthly'),
+    rows(db, 'daily_active_accounts'),
+    rows(db, 'at_risk_paying_accounts', { limit: options.atRiskAccountLimit ?? 10 }),
+  ]);
   const h = headline[0];
   const days = activity.map((r) => ({
     date: text(r.activity_date),
@@ -74,6 +93,21 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
     stickiness: num(r.stickiness),
   }));
   const asOfDate = h ? text(h.as_of_date) : undefined;
+  const mrrMonths = mrr.map((r) => ({
+    month: text(r.month).slice(0, 7),
+    currency: text(r.currency),
+    startingMrr: num(r.starting_mrr),
+    newMrr: num(r.new_mrr),
+    reactivationMrr: num(r.reactivation_mrr),
+    expansionMrr: num(r.expansion_mrr),
+    contractionMrr: num(r.contraction_mrr),
+    churnMrr: num(r.churn_mrr),
+    endingMrr: num(r.ending_mrr),
+    payingCustomers: num(r.paying_customers),
+    grossRevenueRetention: numOrNull(r.gross_revenue_retention),
+    netRevenueRetention: numOrNull(r.net_revenue_retention),
+    isComplete: r.is_complete === true,
+  }));
   return {
     headline: h
       ? {
@@ -113,6 +147,27 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
         eventsPrior30Days: num(r.events_prior_30_days),
         category: text(r.churn_risk_category),
         score: num(r.churn_risk_score),
+      })),
+    },
+    revenue: { headline: revenueHeadline(mrrMonths), months: mrrMonths },
+    accounts: {
+      activity: accountActivity.map((r) => ({
+        date: text(r.activity_date),
+        daa: num(r.daa),
+        waa: num(r.waa),
+        maa: num(r.maa),
+      })),
+      atRiskPaying: atRiskAccounts.map((r) => ({
+        accountId: text(r.account_id),
+        isPersonal: r.is_personal === true,
+        name: textOrNull(r.account_name),
+        mrr: num(r.current_mrr),
+        currency: textOrNull(r.currency),
+        users: num(r.users),
+        activeUsers30d: num(r.active_users_30d),
+        lastActiveDate: textOrNull(r.last_active_date),
+        daysSinceLastActivity: num(r.days_since_last_activity),
+        score: num(r.account_health_score),
       })),
     },
     pipeline: {

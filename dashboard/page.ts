@@ -117,6 +117,29 @@ export function renderPage(options: PageOptions): string {
       chart('funnel', 'Grouped bar chart of tried, repeated and habit users per feature', true),
       true,
     )}
+    ${panel(
+      'mrr',
+      'Revenue: MRR movements',
+      'MRR per month in the main currency (the one with the most MRR in the month of A; others are noted in the headline, never added): new, reactivation and expansion above zero, contraction and churn below, net new dashed, and ending MRR. The month of A runs to day A.',
+      chart('mrr', 'Stacked bar chart of MRR movements per month, with lines of net new and ending MRR') +
+        dataTable('mrr'),
+      true,
+    )}
+    ${panel(
+      'revenue-retention',
+      'Revenue: net and gross retention',
+      'NRR = (starting + expansion − contraction − churn) ÷ starting MRR; GRR leaves expansion out. New and reactivated revenue count in neither. No point for a month that started with no MRR.',
+      chart('revenue-retention', 'Line chart of net and gross revenue retention per month') +
+        dataTable('revenue-retention'),
+    )}
+    ${panel(
+      'accounts',
+      'Accounts: active accounts',
+      'Accounts with a user active on the day (DAA), in the last 7 days (WAA) and in the last 30 days (MAA).',
+      chart('accounts', 'Line chart of daily, weekly and monthly active accounts over the selected range') +
+        dataTable('accounts'),
+    )}
+    ${panel('at-risk-accounts', 'Accounts: paying accounts at risk', 'Paying accounts whose health is at_risk (score below 40) as of A, the most MRR first; MRR in the account’s main currency.', '<div id="table-at-risk-accounts"></div>', true)}
     ${panel('at-risk', 'Paying users most at risk', 'Active paid subscriptions with the highest churn-risk score.', '<div id="table-at-risk"></div>', true)}
     ${panel(
       'pipeline',

@@ -100,6 +100,62 @@ export interface QualityCheck {
   readonly description: string;
 }
 
+/** One month of `analytics.mrr_monthly` in one currency; ratios are fractions, null with no starting MRR. */
+export interface MrrMonth {
+  /** `YYYY-MM`. */
+  readonly month: string;
+  readonly currency: string;
+  readonly startingMrr: number;
+  readonly newMrr: number;
+  readonly reactivationMrr: number;
+  readonly expansionMrr: number;
+  readonly contractionMrr: number;
+  readonly churnMrr: number;
+  readonly endingMrr: number;
+  readonly payingCustomers: number;
+  readonly grossRevenueRetention: number | null;
+  readonly netRevenueRetention: number | null;
+  /** False for the month of A. */
+  readonly isComplete: boolean;
+}
+
+/** MRR figures as of A in the main currency (the one with the most MRR in the month of A). */
+export interface RevenueHeadline {
+  readonly currency: string;
+  /** The month of A, `YYYY-MM`. */
+  readonly month: string;
+  readonly mrr: number;
+  /** new + reactivation + expansion − contraction − churn, in the month of A. */
+  readonly netNewMrr: number;
+  readonly payingCustomers: number;
+  /** NRR of the last complete month (null when none, or it started with no MRR), and which month. */
+  readonly netRevenueRetention: number | null;
+  readonly netRevenueRetentionMonth: string | null;
+  /** The other currencies with MRR in the month of A, most first: never added to the main one. */
+  readonly otherCurrencies: readonly { readonly currency: string; readonly mrr: number }[];
+}
+
+export interface AccountDay {
+  readonly date: string;
+  readonly daa: number;
+  readonly waa: number;
+  readonly maa: number;
+}
+
+/** A paying account whose health is `at_risk` as of A. */
+export interface AtRiskAccount {
+  readonly accountId: string;
+  readonly isPersonal: boolean;
+  readonly name: string | null;
+  readonly mrr: number;
+  readonly currency: string | null;
+  readonly users: number;
+  readonly activeUsers30d: number;
+  readonly lastActiveDate: string | null;
+  readonly daysSinceLastActivity: number;
+  readonly score: number;
+}
+
 /** Everything that does not depend on the date range. */
 export interface Overview {
   /** Null until a run has set the as-of date. */
@@ -111,6 +167,16 @@ export interface Overview {
   readonly churn: {
     readonly categories: readonly ChurnCategory[];
     readonly atRiskPaying: readonly AtRiskUser[];
+  };
+  readonly revenue: {
+    /** Null while no currency has MRR in the month of A. */
+    readonly headline: RevenueHeadline | null;
+    /** Every month and currency, oldest first. */
+    readonly months: readonly MrrMonth[];
+  };
+  readonly accounts: {
+    readonly activity: readonly AccountDay[];
+    readonly atRiskPaying: readonly AtRiskAccount[];
   };
   readonly pipeline: {
     readonly runs: readonly PipelineRun[];
@@ -166,4 +232,43 @@ export function rangeDates(range: MonthRange): { start: string; end: string } {
   // Day 0 of the next month is the last day of this one.
   const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
   return { start: `${range.from}-01`, end: `${range.to}-${String(lastDay).padStart(2, '0')}` };
+}
+
+/**
+ * The revenue headline from the months of `analytics.mrr_monthly`: the main currency is the one with
+ * the most ending MRR in the month of A (the latest month; ties: the code), as the page shows it.
+ */
+export function revenueHeadline(months: readonly MrrMonth[]): RevenueHeadline | null {
+  const last = months.reduce((latest, m) => (m.month > latest ? m.month : latest), '');
+  const current = months
+    .filter((m) => m.month === last && m.endingMrr > 0)
+    .sort((a, b) => b.endingMrr - a.endingMrr || (a.currency < b.currency ? -1 : 1));
+  const main = current[0];
+  if (!main) return null;
+  const complete = months
+    .filter((m) => m.currency === main.currency && m.isComplete)
+    .reduce<MrrMonth | undefined>((latest, m) => (!latest || m.month > latest.month ? m : latest), undefined);
+  return {
+    currency: main.currency,
+    month: main.month,
+    mrr: main.endingMrr,
+    netNewMrr: netNewMrr(main),
+    payingCustomers: main.payingCustomers,
+    netRevenueRetention: complete?.netRevenueRetention ?? null,
+    netRevenueRetentionMonth: complete?.month ?? null,
+    otherCurrencies: current.slice(1).map((m) => ({ currency: m.currency, mrr: m.endingMrr })),
+  };
+}
+
+/** new + reactivation + expansion − contraction − churn, rounded to the cent as the amounts are. */
+export function netNewMrr(m: MrrMonth): number {
+  const cents = (value: number) => Math.round(value * 100);
+  return (
+    (cents(m.newMrr) +
+      cents(m.reactivationMrr) +
+      cents(m.expansionMrr) -
+      cents(m.contractionMrr) -
+      cents(m.churnMrr)) /
+    100
+  );
 }

@@ -10,8 +10,16 @@ import {
 import * as echarts from 'echarts/core';
 import { LegacyGridContainLabel } from 'echarts/features';
 import { SVGRenderer } from 'echarts/renderers';
-import type { ActivityDay, ChurnCategory, FeatureUsage, RetentionCell } from '../types';
-import { count, percent, share } from './format';
+import {
+  type AccountDay,
+  type ActivityDay,
+  type ChurnCategory,
+  type FeatureUsage,
+  type MrrMonth,
+  netNewMrr,
+  type RetentionCell,
+} from '../types';
+import { count, money, percent, share } from './format';
 
 echarts.use([
   LineChart,
@@ -260,5 +268,90 @@ export function churnOption(categories: readonly ChurnCategory[]): Option {
         })),
       },
     ],
+  };
+}
+
+/** The movements that add MRR, and those that take it away (drawn below zero). */
+export const MRR_MOVEMENTS = [
+  ['New', 'newMrr', 1, '#2563eb'],
+  ['Reactivation', 'reactivationMrr', 1, '#0d9488'],
+  ['Expansion', 'expansionMrr', 1, '#16a34a'],
+  ['Contraction', 'contractionMrr', -1, '#ea580c'],
+  ['Churn', 'churnMrr', -1, '#dc2626'],
+] as const;
+
+/** MRR movements per month in one currency as stacked bars, churn and contraction below zero, and ending MRR. */
+export function mrrOption(months: readonly MrrMonth[], currency: string): Option {
+  const format = (value: number) => money(value, currency);
+  return {
+    ...COMMON,
+    legend: { top: 0 },
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, valueFormatter: format },
+    grid: { left: 8, right: 8, top: 40, bottom: 8, ...CONTAIN_LABELS },
+    xAxis: { type: 'category', data: months.map((m) => m.month) },
+    yAxis: { type: 'value', name: currency, axisLabel: { formatter: format } },
+    series: [
+      ...MRR_MOVEMENTS.map(([name, key, sign, color]) => ({
+        name,
+        type: 'bar',
+        stack: sign > 0 ? 'gain' : 'loss',
+        itemStyle: { color },
+        // 0 rather than -0, so that a month without a loss reads as zero.
+        data: months.map((m) => (m[key] === 0 ? 0 : sign * m[key])),
+      })),
+      {
+        name: 'Net new',
+        type: 'line',
+        data: months.map(netNewMrr),
+        lineStyle: { type: 'dashed', width: 1 },
+        itemStyle: { color: '#64748b' },
+      },
+      {
+        name: 'Ending MRR',
+        type: 'line',
+        data: months.map((m) => m.endingMrr),
+        itemStyle: { color: '#9333ea' },
+      },
+    ],
+  };
+}
+
+/** Net and gross revenue retention per month, as percentages; a month that started with no MRR has none. */
+export function retentionRatesOption(months: readonly MrrMonth[]): Option {
+  const pct = (values: (number | null)[]) =>
+    values.map((v) => (v === null ? null : Math.round(v * 1000) / 10));
+  return {
+    ...COMMON,
+    legend: { top: 0 },
+    tooltip: { trigger: 'axis', valueFormatter: (v: number | null) => (v === null ? '–' : `${v}%`) },
+    grid: { left: 8, right: 8, top: 40, bottom: 8, ...CONTAIN_LABELS },
+    xAxis: { type: 'category', data: months.map((m) => m.month) },
+    yAxis: { type: 'value', scale: true, axisLabel: { formatter: '{value}%' } },
+    series: [
+      { name: 'NRR', type: 'line', data: pct(months.map((m) => m.netRevenueRetention)) },
+      {
+        name: 'GRR',
+        type: 'line',
+        data: pct(months.map((m) => m.grossRevenueRetention)),
+        lineStyle: { type: 'dashed' },
+      },
+    ],
+  };
+}
+
+export function accountActivityOption(days: readonly AccountDay[]): Option {
+  return {
+    ...COMMON,
+    legend: { top: 0 },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 8, right: 8, top: 40, bottom: 8, ...CONTAIN_LABELS },
+    xAxis: { type: 'category', boundaryGap: false, data: days.map((d) => d.date) },
+    yAxis: { type: 'value', name: 'accounts', minInterval: 1 },
+    series: (['daa', 'waa', 'maa'] as const).map((key) => ({
+      name: key.toUpperCase(),
+      type: 'line',
+      showSymbol: days.length < 40,
+      data: days.map((d) => d[key]),
+    })),
   };
 }

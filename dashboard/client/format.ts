@@ -20,6 +20,29 @@ export function share(value: number): string {
   return `${oneDecimal.format(value * 100)}%`;
 }
 
+const currencies = new Map<string, Intl.NumberFormat>();
+
+/** An amount in its currency, `$1,234.50`; currencies are never converted or added. */
+export function money(value: number, currency: string): string {
+  let format = currencies.get(currency);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { style: 'currency', currency });
+    currencies.set(currency, format);
+  }
+  return format.format(value);
+}
+
+/** A change in money, signed: `+$10.00`, `−$5.00`. */
+export function signedMoney(value: number, currency: string): string {
+  const amount = money(Math.abs(value), currency);
+  return value > 0 ? `+${amount}` : value < 0 ? `−${amount}` : amount;
+}
+
+/** A 0–1 ratio that may be null (no denominator) as a percentage with one decimal. */
+export function ratio(value: number | null): string {
+  return value === null ? '–' : `${(value * 100).toFixed(1)}%`;
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** `2024-03` as `Mar 2024`. */

@@ -3,11 +3,14 @@ import {
   type FeatureUsage,
   MAX_RANGE_MONTHS,
   type MonthRange,
+  type MrrMonth,
   monthSpan,
+  netNewMrr,
   type Overview,
   type RetentionCell,
 } from '../types';
 import {
+  accountActivityOption,
   activityOption,
   type Chart,
   churnOption,
@@ -15,10 +18,12 @@ import {
   featureUseOption,
   funnelOption,
   isNarrow,
+  mrrOption,
   retentionOption,
+  retentionRatesOption,
 } from './charts';
 import { byId, type Column, element, renderTable } from './dom';
-import { count, decimal, monthLabel, percent, share, timestamp } from './format';
+import { count, decimal, money, monthLabel, percent, ratio, share, signedMoney, timestamp } from './format';
 import { pickSource } from './source';
 
 interface Dashboard {
@@ -59,6 +64,7 @@ async function boot(): Promise<void> {
     byId('as-of').textContent = `Figures as of ${headline.asOfDate} (the pipeline's logical date)`;
     renderHeadline(overview);
     renderChurn(overview);
+    renderAtRiskAccounts(overview);
     renderPipeline(overview);
     setUpFilter(overview.months);
     await applyRange(rangeFromHash(overview.months) ?? allTime(overview.months));
@@ -146,10 +152,34 @@ function renderHeadline(overview: Overview): void {
     ['retention', 'Retention at month 1', percent(h.month1RetentionRate)],
     ['at-risk', 'At-risk users', count(h.atRiskUsers)],
   ];
+  const r = overview.revenue.headline;
+  const notes: Record<string, string> = {};
+  if (r) {
+    const month = monthLabel(r.month);
+    cards.push(
+      ['mrr', `MRR, ${month} (${r.currency})`, money(r.mrr, r.currency)],
+      ['net-new-mrr', `Net new MRR, ${month}`, signedMoney(r.netNewMrr, r.currency)],
+      [
+        'nrr',
+        r.netRevenueRetentionMonth === null ? 'NRR' : `NRR, ${monthLabel(r.netRevenueRetentionMonth)}`,
+        ratio(r.netRevenueRetention),
+      ],
+      ['paying', `Paying customers (${r.currency})`, count(r.payingCustomers)],
+    );
+    if (r.otherCurrencies.length > 0)
+      notes.mrr = `Not added: ${r.otherCurrencies.map((o) => `${money(o.mrr, o.currency)} ${o.currency}`).join(', ')}`;
+  }
   byId('kpis').replaceChildren(
-    ...cards.map(([key, label, value]) =>
-      element('div', { class: 'kpi', 'data-kpi': key }, element('dt', {}, label), element('dd', {}, value)),
-    ),
+    ...cards.map(([key, label, value]) => {
+      const note = notes[key];
+      return element(
+        'div',
+        { class: 'kpi', 'data-kpi': key },
+        element('dt', {}, label),
+        element('dd', {}, value),
+        ...(note ? [element('dd', { class: 'kpi-note' }, note)] : []),
+      );
+    }),
   );
 }
 
@@ -183,6 +213,82 @@ function renderRange(overview: Overview, range: MonthRange, features: readonly F
   );
   renderRetentionTable(cells);
   renderTable(byId('table-features'), 'Feature use in the range', featureColumns, features);
+  renderRevenue(overview, range);
+  renderAccounts(overview, range);
+}
+
+/** The months of the range in the main currency (the headline's); nothing while no currency has MRR. */
+function renderRevenue(overview: Overview, range: MonthRange): void {
+  const currency = overview.revenue.headline?.currency ?? '';
+  const months = overview.revenue.months.filter(
+    (m) => m.currency === currency && m.month >= range.from && m.month <= range.to,
+  );
+  chart('mrr').setOption(mrrOption(months, currency || 'USD'), true);
+  chart('revenue-retention').setOption(retentionRatesOption(months), true);
+  const amount = (pick: (m: MrrMonth) => number) => (m: MrrMonth) => money(pick(m), m.currency);
+  const label = (m: MrrMonth) => `${m.month}${m.isComplete ? '' : '*'}`;
+  renderTable(
+    byId('table-mrr'),
+    `MRR movements per month, ${currency || 'no currency'} (* month not complete yet)`,
+    [
+      { label: 'Month', value: label },
+      { label: 'Starting', value: amount((m) => m.startingMrr), numeric: true },
+      { label: 'New', value: amount((m) => m.newMrr), numeric: true },
+      { label: 'Reactivation', value: amount((m) => m.reactivationMrr), numeric: true },
+      { label: 'Expansion', value: amount((m) => m.expansionMrr), numeric: true },
+      { label: 'Contraction', value: (m) => signedMoney(-m.contractionMrr, m.currency), numeric: true },
+      { label: 'Churn', value: (m) => signedMoney(-m.churnMrr, m.currency), numeric: true },
+      { label: 'Net new', value: (m) => signedMoney(netNewMrr(m), m.currency), numeric: true },
+      { label: 'Ending', value: amount((m) => m.endingMrr), numeric: true },
+      { label: 'Paying', value: (m) => count(m.payingCustomers), numeric: true },
+    ],
+    months,
+  );
+  renderTable(
+    byId('table-revenue-retention'),
+    `Revenue retention per month, ${currency || 'no currency'} (* month not complete yet)`,
+    [
+      { label: 'Month', value: label },
+      { label: 'NRR', value: (m) => ratio(m.netRevenueRetention), numeric: true },
+      { label: 'GRR', value: (m) => ratio(m.grossRevenueRetention), numeric: true },
+    ],
+    months,
+  );
+}
+
+function renderAccounts(overview: Overview, range: MonthRange): void {
+  const start = `${range.from}-01`;
+  const days = overview.accounts.activity.filter((d) => d.date >= start && d.date.slice(0, 7) <= range.to);
+  chart('accounts').setOption(accountActivityOption(days), true);
+  renderTable(
+    byId('table-accounts'),
+    'Active accounts per day',
+    [
+      { label: 'Date', value: (d) => d.date },
+      { label: 'DAA', value: (d) => count(d.daa), numeric: true },
+      { label: 'WAA', value: (d) => count(d.waa), numeric: true },
+      { label: 'MAA', value: (d) => count(d.maa), numeric: true },
+    ],
+    days,
+  );
+}
+
+function renderAtRiskAccounts(overview: Overview): void {
+  renderTable(
+    byId('table-at-risk-accounts'),
+    'Paying accounts at risk, most MRR first',
+    [
+      { label: 'Account', value: (a) => a.name ?? a.accountId },
+      { label: 'Kind', value: (a) => (a.isPersonal ? 'personal' : 'company') },
+      { label: 'MRR', value: (a) => (a.currency ? money(a.mrr, a.currency) : count(a.mrr)), numeric: true },
+      { label: 'Users', value: (a) => count(a.users), numeric: true },
+      { label: 'Active, 30 d', value: (a) => count(a.activeUsers30d), numeric: true },
+      { label: 'Last active', value: (a) => a.lastActiveDate ?? 'never' },
+      { label: 'Days inactive', value: (a) => count(a.daysSinceLastActivity), numeric: true },
+      { label: 'Score', value: (a) => count(a.score), numeric: true },
+    ],
+    overview.accounts.atRiskPaying,
+  );
 }
 
 const featureColumns: readonly Column<FeatureUsage>[] = [

@@ -16,6 +16,7 @@ import type { Pool } from '../../lambdas/warehouse/db';
 import { launchChromium } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { loadDashboardFixture } from '../support/dashboard-fixture';
+import { loadRevenueFixture } from './revenue-fixture';
 
 // The dashboard in a real browser (Debian's Chromium), served by `serve` and opened from the file
 // that `report` writes. Every number a chart shows is compared with a query of the database.
@@ -32,6 +33,7 @@ let reportUrl: string;
 beforeAll(async () => {
   db = await createTestDatabase();
   await loadDashboardFixture(db.pool);
+  await loadRevenueFixture(db.pool);
   // A file the loader rejected, for the pipeline-health table; the detail is data, so it must stay text.
   await db.pool.query(
     `insert into raw.files (bucket, object_key, etag, status, reject_reason, error, rejected_at)
@@ -103,7 +105,17 @@ function drawn(page: Page) {
     const features = option('features');
     const funnel = option('funnel');
     const churn = option('churn');
+    const series = (name: string) => {
+      const o = option(name);
+      return {
+        x: o.xAxis[0]?.data ?? [],
+        series: Object.fromEntries(o.series.map((s) => [s.name, values(s.data)])),
+      };
+    };
     return {
+      mrr: series('mrr'),
+      revenueRetention: series('revenue-retention'),
+      accounts: series('accounts'),
       kpis: Object.fromEntries(
         [...document.querySelectorAll<HTMLElement>('.kpi')].map((k) => [
           k.dataset.kpi,
@@ -122,7 +134,16 @@ function drawn(page: Page) {
       },
       funnel: funnel.series.map((s) => [s.name, values(s.data)]),
       churn: (churn.series[0]?.data as { name: string; value: number }[]).map((d) => [d.name, d.value]),
-      shapes: ['activity', 'retention', 'features', 'funnel', 'churn'].map(svgShapes),
+      shapes: [
+        'activity',
+        'retention',
+        'features',
+        'funnel',
+        'churn',
+        'mrr',
+        'revenue-retention',
+        'accounts',
+      ].map(svgShapes),
       summary: document.getElementById('range-summary')?.textContent ?? '',
     };
   });
@@ -186,6 +207,13 @@ async function expectKeyboardAndFilter(page: Page): Promise<void> {
   expect(february.activity.dates[0]).toBe('2024-02-01');
   expect(february.retention.rows).toEqual(['2024-02 · 2 users']);
   expect(february.features.uses).toEqual([3]);
+  // The revenue and account charts and tables keep to the range too.
+  expect(february.mrr.x).toEqual(['2024-02', '2024-03']);
+  expect(february.mrr.series['Ending MRR']).toEqual([130, 140]);
+  expect(february.revenueRetention.series.NRR).toEqual([80, 88.5]);
+  expect(february.accounts.x).toEqual(['2024-02-05', '2024-03-14']);
+  expect(await page.locator('#table-mrr tbody tr').count()).toBe(2);
+  expect(await page.locator('#table-accounts tbody td').first().textContent()).toBe('2024-02-05');
   expect(february.summary).toBe(
     'Feb 2024 to Mar 2024: 2 sign-ups, 0.2 daily active users on average, 3 feature uses.',
   );
@@ -233,7 +261,66 @@ describe.each([
       stickiness: '0%',
       retention: '50.0%',
       'at-risk': '2',
+      // test/dashboard/revenue-fixture.ts: USD is the main currency; EUR is noted, never added.
+      mrr: '$140.00',
+      'net-new-mrr': '+$10.00',
+      nrr: '80.0%',
+      paying: '4',
     });
+    expect(await page.textContent('[data-kpi="mrr"] dt')).toBe('MRR, Mar 2024 (USD)');
+    expect(await page.textContent('[data-kpi="mrr"] .kpi-note')).toBe('Not added: €50.00 EUR');
+    expect(await page.textContent('[data-kpi="nrr"] dt')).toBe('NRR, Feb 2024');
+    const revenue = (await drawn(page)).mrr;
+    expect(revenue.x).toEqual(['2024-01', '2024-02', '2024-03']);
+    expect(revenue.series).toEqual({
+      New: [100, 50, 0],
+      Reactivation: [0, 0, 25],
+      Expansion: [0, 20, 15],
+      Contraction: [0, -10, 0],
+      Churn: [0, -30, -30],
+      'Net new': [100, 30, 10],
+      'Ending MRR': [100, 130, 140],
+    });
+    expect((await drawn(page)).revenueRetention.series).toEqual({
+      NRR: [null, 80, 88.5],
+      GRR: [null, 60, 76.9],
+    });
+    expect(await page.locator('#table-mrr tbody tr').last().locator('td').allTextContents()).toEqual([
+      '2024-03*',
+      '$130.00',
+      '$0.00',
+      '$25.00',
+      '$15.00',
+      '$0.00',
+      '−$30.00',
+      '+$10.00',
+      '$140.00',
+      '4',
+    ]);
+    expect(await page.locator('#table-revenue-retention td').allTextContents()).toEqual([
+      '2024-01',
+      '–',
+      '–',
+      '2024-02',
+      '80.0%',
+      '60.0%',
+      '2024-03*',
+      '88.5%',
+      '76.9%',
+    ]);
+    expect((await drawn(page)).accounts).toEqual({
+      x: ['2024-01-10', '2024-02-05', '2024-03-14'],
+      series: { DAA: [1, 2, 1], WAA: [1, 2, 1], MAA: [1, 2, 2] },
+    });
+    expect(await page.locator('#table-accounts tbody tr').count()).toBe(3);
+    expect(
+      await page
+        .locator('#table-at-risk-accounts tbody tr')
+        .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent))),
+    ).toEqual([
+      ['Acme', 'company', '$90.00', '3', '0', '2024-02-01', '43', '15'],
+      ['Beta', 'company', '$40.00', '2', '1', '2024-02-20', '24', '35'],
+    ]);
     await expectFigures(page, '2024-01-01', '2024-03-31');
     expect(await page.locator('#table-quarantine td').allTextContents()).toEqual([
       'invalid_json',
@@ -312,6 +399,8 @@ test('over a history longer than 60 months, "All time" and the filter keep to 60
     activity: [],
     retention: [],
     churn: { categories: [], atRiskPaying: [] },
+    revenue: { headline: null, months: [] },
+    accounts: { activity: [], atRiskPaying: [] },
     pipeline: { runs: [], layers: [], quarantine: [], rejected: [], quality: [] },
   };
   const file = path.join(folder, 'long.html');

@@ -1,9 +1,10 @@
 import { allMonthRanges, loadFeatureUsage, loadOverview, loadReportData } from '../../dashboard/data';
 import { createReaderPool } from '../../dashboard/reader';
-import { monthSpan, rangeDates } from '../../dashboard/types';
+import { monthSpan, netNewMrr, rangeDates, revenueHeadline } from '../../dashboard/types';
 import type { Pool } from '../../lambdas/warehouse/db';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { loadDashboardFixture } from '../support/dashboard-fixture';
+import { loadRevenueFixture } from './revenue-fixture';
 
 // Expected values are worked out by hand from test/support/cohort-fixture.ts (as in
 // test/lambdas/warehouse/metrics.test.ts), as of 2024-03-15.
@@ -206,4 +207,50 @@ test('an empty warehouse has no headline and no months', async () => {
     await emptyReader.end();
     await empty.drop();
   }
+});
+
+test('revenue: MRR of the month of A in the main currency, net new, NRR of the last complete month', async () => {
+  await loadRevenueFixture(db.pool);
+  const { revenue, accounts } = await loadOverview(reader);
+  // Figures in test/dashboard/revenue-fixture.ts: USD 140 against EUR 50 in March, so USD is the main one.
+  expect(revenue.headline).toEqual({
+    currency: 'USD',
+    month: '2024-03',
+    mrr: 140,
+    // 0 new + 25 reactivation + 15 expansion − 0 contraction − 30 churn.
+    netNewMrr: 10,
+    payingCustomers: 4,
+    // March is not complete: February's NRR, (100 + 20 − 10 − 30) / 100.
+    netRevenueRetention: 0.8,
+    netRevenueRetentionMonth: '2024-02',
+    otherCurrencies: [{ currency: 'EUR', mrr: 50 }],
+  });
+  expect(revenue.months.map((m) => [m.month, m.currency, m.endingMrr, m.netRevenueRetention])).toEqual([
+    ['2024-01', 'USD', 100, null],
+    ['2024-02', 'EUR', 40, null],
+    ['2024-02', 'USD', 130, 0.8],
+    ['2024-03', 'EUR', 50, 1.25],
+    ['2024-03', 'USD', 140, 0.8846],
+  ]);
+  const february = revenue.months.find((m) => m.month === '2024-02' && m.currency === 'USD');
+  expect(february && netNewMrr(february)).toBe(30);
+  expect(february?.grossRevenueRetention).toBe(0.6);
+  // Ties go to the code; with no MRR in the latest month there is no headline.
+  const tie = revenue.months.filter((m) => m.month === '2024-03').map((m) => ({ ...m, endingMrr: 50 }));
+  expect(revenueHeadline(tie)?.currency).toBe('EUR');
+  expect(revenueHeadline(revenue.months.map((m) => ({ ...m, endingMrr: 0 })))).toBeNull();
+
+  expect(accounts.activity).toEqual([
+    { date: '2024-01-10', daa: 1, waa: 1, maa: 1 },
+    { date: '2024-02-05', daa: 2, waa: 2, maa: 2 },
+    { date: '2024-03-14', daa: 1, waa: 1, maa: 2 },
+  ]);
+  // Paying and at risk, most MRR first: gamma is healthy and u9 pays nothing.
+  expect(accounts.atRiskPaying.map((a) => [a.accountId, a.mrr, a.currency, a.score])).toEqual([
+    ['acme', 90, 'USD', 15],
+    ['beta', 40, 'USD', 35],
+  ]);
+  expect((await loadOverview(reader, { atRiskAccountLimit: 1 })).accounts.atRiskPaying).toHaveLength(1);
+  // The report embeds the same overview.
+  expect((await loadReportData(reader)).overview.revenue.headline?.mrr).toBe(140);
 });
