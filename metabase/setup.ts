@@ -53,7 +53,7 @@ export interface CardSpec {
 
 const RETENTION_COLUMNS = Array.from({ length: 12 }, (_, k) => `m${k}`);
 
-/** Two rows of two, the wider tiles where the content is wider. */
+/** Three rows of two, the wider tiles where the content is wider. */
 export const EXECUTIVE_OVERVIEW_CARDS: readonly CardSpec[] = [
   {
     name: 'Active users: DAU, WAU, MAU',
@@ -122,6 +122,46 @@ export const EXECUTIVE_OVERVIEW_CARDS: readonly CardSpec[] = [
       ),
     },
     place: { row: 6, col: 10, size_x: 14, size_y: 8 },
+  },
+  {
+    name: 'MRR movements by month',
+    description:
+      'Per month and currency (never added): new, reactivation, expansion, contraction and churn (negative), net new and ending MRR, paying customers, NRR and GRR in % (analytics.mrr_monthly; docs/metrics.md 13).',
+    sqlFile: 'metabase/mrr_movements.sql',
+    display: 'table',
+    visualizationSettings: {
+      // Losses in red, gains in green, as the dashboard's bars.
+      'table.column_formatting': [
+        {
+          id: 0,
+          type: 'single',
+          operator: '<',
+          value: 0,
+          color: '#EF8C8C',
+          columns: ['contraction_mrr', 'churn_mrr', 'net_new_mrr'],
+          highlight_row: false,
+        },
+        {
+          id: 1,
+          type: 'single',
+          operator: '>',
+          value: 0,
+          color: '#88BF4D',
+          columns: ['new_mrr', 'reactivation_mrr', 'expansion_mrr', 'net_new_mrr'],
+          highlight_row: false,
+        },
+      ],
+    },
+    place: { row: 14, col: 0, size_x: 14, size_y: 8 },
+  },
+  {
+    name: 'Account health: paying accounts at risk',
+    description:
+      'Paying accounts whose health score is below 40 (at_risk) as of the as-of date, the most MRR first (analytics.account_health; docs/metrics.md 13).',
+    sqlFile: 'metabase/account_health.sql',
+    display: 'table',
+    visualizationSettings: {},
+    place: { row: 14, col: 14, size_x: 10, size_y: 8 },
   },
 ];
 

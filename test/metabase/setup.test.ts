@@ -18,6 +18,7 @@ import {
 } from '../../metabase/setup';
 import { cohortFiles } from '../support/cohort-fixture';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { loadRevenueFixture } from '../dashboard/revenue-fixture';
 
 const SQL_DIR = path.resolve(__dirname, '../../sql/metabase');
 const sqlOf = (file: string) => readFileSync(path.join(SQL_DIR, file), 'utf8');
@@ -103,10 +104,40 @@ describe('the card queries, on a real PostgreSQL, as analytics_reader', () => {
     expect(categories.reduce((sum, row) => sum + Number(row.user_count), 0)).toBe(4);
   });
 
-  test('the four cards are the four files of sql/metabase', () => {
+  test('mrr_movements.sql and account_health.sql, on the hand-made rows of test/dashboard/revenue-fixture.ts', async () => {
+    await loadRevenueFixture(db.pool);
+    const months = await rows('mrr_movements.sql');
+    expect(
+      months.map((m) => [
+        m.month,
+        m.currency,
+        Number(m.contraction_mrr),
+        Number(m.churn_mrr),
+        Number(m.net_new_mrr),
+        Number(m.ending_mrr),
+        m.net_revenue_retention_pct === null ? null : Number(m.net_revenue_retention_pct),
+      ]),
+    ).toEqual([
+      ['2024-01-01', 'USD', 0, 0, 100, 100, null],
+      ['2024-02-01', 'EUR', 0, 0, 40, 40, null],
+      // 50 new + 20 expansion − 10 contraction − 30 churn; NRR (100 + 20 − 40) / 100.
+      ['2024-02-01', 'USD', -10, -30, 30, 130, 80],
+      ['2024-03-01', 'EUR', 0, 0, 10, 50, 125],
+      ['2024-03-01', 'USD', 0, -30, 10, 140, 88.5],
+    ]);
+    // Paying and at risk only (not gamma, healthy, nor u9, who pays nothing), the most MRR first.
+    expect(
+      (await rows('account_health.sql')).map((a) => [a.account, Number(a.current_mrr), a.currency]),
+    ).toEqual([
+      ['Acme', 90, 'USD'],
+      ['Beta', 40, 'USD'],
+    ]);
+  });
+
+  test('the six cards are the six files of sql/metabase', () => {
     const files = EXECUTIVE_OVERVIEW_CARDS.map((card) => path.basename(card.sqlFile)).sort();
     expect(files).toEqual(readdirSync(SQL_DIR).sort());
-    expect(files).toHaveLength(4);
+    expect(files).toHaveLength(6);
   });
 });
 
@@ -300,11 +331,13 @@ describe('setting up Metabase through its API (a stub server, see startStubMetab
     },
   });
 
-  test('creates the connection, the collection, four cards from the SQL files and a dashboard showing them', async () => {
+  test('creates the connection, the collection, six cards from the SQL files and a dashboard showing them', async () => {
     const result = await setupMetabase(options());
     expect(result.changes.map((c) => `${c.action} ${c.object}`)).toEqual([
       'created database',
       'created collection',
+      'created card',
+      'created card',
       'created card',
       'created card',
       'created card',
@@ -334,6 +367,8 @@ describe('setting up Metabase through its API (a stub server, see startStubMetab
       ['line', collectionId],
       ['pie', collectionId],
       ['bar', collectionId],
+      ['table', collectionId],
+      ['table', collectionId],
       ['table', collectionId],
     ]);
     for (const [i, spec] of EXECUTIVE_OVERVIEW_CARDS.entries()) {
@@ -400,6 +435,8 @@ describe('setting up Metabase through its API (a stub server, see startStubMetab
     expect(result.changes.map((c) => `${c.action} ${c.object}`)).toEqual([
       'updated database',
       'unchanged collection',
+      'updated card',
+      'updated card',
       'updated card',
       'updated card',
       'updated card',
@@ -524,7 +561,7 @@ describe('saas-pipeline metabase', () => {
         env,
       );
       expect(code).toBe(0);
-      expect(lines).toHaveLength(1 + 7 + 1);
+      expect(lines).toHaveLength(1 + 9 + 1);
       expect(lines[1]).toMatch(
         /^ {2}created +database +"SaaS Analytics warehouse" \(id \d+\): bi_reader@warehouse.internal:5432\/analytics$/,
       );
