@@ -129,3 +129,15 @@ export const PUBLISHED_TABLES = [
   'analytics.fact_daily_user_features',
   'analytics.as_of',
 ] as const;
+
+/** A relation's columns with their types, in order: `name type`. */
+export async function columnsOf(pool: Pool, schema: string, table: string): Promise<string[]> {
+  const { rows } = await pool.query<{ col: string }>(
+    `select a.attname || ' ' || format_type(a.atttypid, a.atttypmod) as col
+     from pg_attribute as a
+     where a.attrelid = format('%I.%I', $1::text, $2::text)::regclass and a.attnum > 0 and not a.attisdropped
+     order by a.attnum`,
+    [schema, table],
+  );
+  return rows.map((row) => row.col);
+}

@@ -1,5 +1,5 @@
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { columnsOf, createTestDatabase, type TestDatabase } from '../../support/database';
 import { type FixtureEvent, fileOf } from '../../support/events';
 
 // The account views on four hand-made accounts, as of A = 2024-03-20, every figure worked out by hand.
@@ -246,16 +246,8 @@ test('account retention: cohorts by the month of the first event, the shape of t
 });
 
 test('the published account tables have the columns of the views they copy, in order', async () => {
-  const columns = async (schema: string, table: string) =>
-    (
-      await db.pool.query(
-        `select a.attname || ' ' || format_type(a.atttypid, a.atttypmod) as col
-         from pg_attribute as a
-         where a.attrelid = format('%I.%I', $1::text, $2::text)::regclass and a.attnum > 0 and not a.attisdropped
-         order by a.attnum`,
-        [schema, table],
-      )
-    ).rows.map((row) => row.col);
   for (const view of ['account_health', 'daily_active_accounts', 'account_retention_cohorts'])
-    expect(await columns('analytics', view)).toEqual(await columns('analytics_build', view));
+    expect(await columnsOf(db.pool, 'analytics', view)).toEqual(
+      await columnsOf(db.pool, 'analytics_build', view),
+    );
 });

@@ -1,6 +1,6 @@
 import { refreshAnalyticsView, setAnalyticsAsOf } from '../../../lambdas/warehouse/analytics';
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { columnsOf, createTestDatabase, type TestDatabase } from '../../support/database';
 import { type FixtureEvent, fileOf } from '../../support/events';
 import { cohortFiles } from '../../support/cohort-fixture';
 import { REVENUE_AS_OF, revenueFiles } from '../../support/revenue-fixture';
@@ -232,16 +232,8 @@ describe('trial to paid', () => {
 });
 
 test('the published tables have the columns of the views they copy, in order', async () => {
-  const columns = async (schema: string, table: string) =>
-    (
-      await db.pool.query(
-        `select a.attname || ' ' || format_type(a.atttypid, a.atttypmod) as col
-         from pg_attribute as a
-         where a.attrelid = format('%I.%I', $1::text, $2::text)::regclass and a.attnum > 0 and not a.attisdropped
-         order by a.attnum`,
-        [schema, table],
-      )
-    ).rows.map((row) => row.col);
   for (const view of ['mrr_monthly', 'trial_to_paid'])
-    expect(await columns('analytics', view)).toEqual(await columns('analytics_build', view));
+    expect(await columnsOf(db.pool, 'analytics', view)).toEqual(
+      await columnsOf(db.pool, 'analytics_build', view),
+    );
 });
