@@ -7,6 +7,7 @@
  *   3. the same six months through the state machine (rendered from the CDK app, executed locally,
  *      files read from a local S3 server), against the in-process sequence of the same steps: what
  *      the orchestration costs.
+ * With the first, what the revenue and account models cost, as a share of the run (bench/revenue-cost.ts).
  * Then the CLI's start-up (bench/cli.ts): `--help` and a run with nothing new.
  * Usage: npm run bench [-- --days 182 --repeat 3]. Needs `psql` and a PostgreSQL at
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it creates and drops
@@ -31,6 +32,7 @@ import { createLocalHandlers } from '../local/handlers';
 import { openLandingStore } from '../local/s3-server';
 import { executeStateMachine, renderStateMachine } from '../local/state-machine';
 import { benchCli } from './cli';
+import { revenueCostLines } from './revenue-cost';
 
 const { values: args } = parseArgs({
   options: {
@@ -125,20 +127,23 @@ async function main(): Promise<void> {
   // 1. Whole path vs bare copy.
   const bare = await bareCopySeconds(files);
   const steps: string[] = [];
+  const stepSeconds = new Map<string, number>();
   const whole = await withDatabase('bench_pipeline', async (url) => {
     const pool = createPool(url, 6);
     try {
       const result = await pipelineSeconds(pool, historyDir, files, (e) => {
-        if (e.status === 'succeeded')
-          steps.push(
-            `  ${e.step.padEnd(34)} ${String(e.rows ?? '').padStart(10)} rows ${((e.durationMs ?? 0) / 1000).toFixed(2).padStart(7)} s`,
-          );
+        if (e.status !== 'succeeded') return;
+        stepSeconds.set(e.step, (stepSeconds.get(e.step) ?? 0) + (e.durationMs ?? 0) / 1000);
+        steps.push(
+          `  ${e.step.padEnd(34)} ${String(e.rows ?? '').padStart(10)} rows ${((e.durationMs ?? 0) / 1000).toFixed(2).padStart(7)} s`,
+        );
       });
+      const revenueCost = await revenueCostLines(pool, stepSeconds);
       // 2. New days on six months of history...
       const onHistory: number[] = [];
       for (const file of newDayFiles)
         onHistory.push((await pipelineSeconds(pool, newDaysDir, [file])).seconds);
-      return { ...result, onHistory };
+      return { ...result, onHistory, revenueCost };
     } finally {
       await pool.end();
     }
@@ -204,6 +209,7 @@ async function main(): Promise<void> {
     `whole pipeline, files->analytics: ${whole.seconds.toFixed(2)} s  (${Math.round(events / whole.seconds)} events/s)`,
   );
   console.log(steps.join('\n'));
+  console.log(whole.revenueCost.join('\n'));
   console.log(`ratio pipeline / bare copy:       ${(whole.seconds / bare).toFixed(2)}x  (goal <= 4x)`);
   console.log(
     `one new day on empty warehouse:   ${onEmpty.map((s) => s.toFixed(3)).join(', ')} s (median ${median(onEmpty).toFixed(3)})`,

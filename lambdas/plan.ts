@@ -57,15 +57,15 @@ export interface QualityTask extends PlanTask<'check-quality'> {
  * and the revenue models rows keyed by account.
  */
 export const CORE_MODEL_GROUPS = [
-  // Both read staging for the pending dates.
-  { state: 'Build facts', models: { fact_events: 2, fact_daily_user_accounts: 2 } },
-  // Both aggregate fact_events for the pending dates.
+  // Reads staging for the pending dates.
+  { state: 'Build facts', models: { fact_events: 2 } },
+  // Both aggregate fact_events for the pending dates; the daily activity also takes each day's account.
   { state: 'Build daily aggregates', models: { fact_daily_user_activity: 2, fact_daily_user_features: 2 } },
   {
     state: 'Build dimensions',
     models: { dim_date: 1, dim_features: 1, dim_users: 1, dim_documents: 1, dim_user_accounts: 1 },
   },
-  // dim_user_accounts (from fact_daily_user_accounts) came before: both read each user's account, and
+  // dim_user_accounts (from fact_daily_user_activity) came before: both read each user's account, and
   // the subscriptions also dim_users' version 1.
   { state: 'Build accounts and subscriptions', models: { dim_accounts: 1, fact_subscription_changes: 1 } },
   // Reads the subscription changes, and dim_date for the last month.

@@ -96,7 +96,6 @@ export const CORE_AND_ANALYTICS_TABLES = [
   'core.fact_events',
   'core.fact_daily_user_activity',
   'core.fact_daily_user_features',
-  'core.fact_daily_user_accounts',
   'core.dim_user_accounts',
   'core.dim_accounts',
   'core.fact_subscription_changes',

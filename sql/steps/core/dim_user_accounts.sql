@@ -1,6 +1,6 @@
 -- Rebuilds the account of each user with events on the pending dates :dates, and of each user whose
 -- row rests on an event of those dates (an event that may have left staging since): the account of
--- their latest event that names one (ties: the greatest event_id), from core.fact_daily_user_accounts,
+-- their latest event that names one (ties: the greatest event_id), from core.fact_daily_user_activity,
 -- else the user alone (a one-person account, is_personal, with the user's id). A user with no event
 -- left has no row.
 create temp table account_users on commit drop as
@@ -35,8 +35,8 @@ select
 from firsts
 left join lateral (
   select d.account_id, d.account_event_at, d.account_event_id
-  from core.fact_daily_user_accounts as d
-  where d.user_id = firsts.user_id
+  from core.fact_daily_user_activity as d
+  where d.user_id = firsts.user_id and d.account_id is not null
   order by d.account_event_at desc, d.account_event_id desc
   limit 1
 ) as latest on true;

@@ -9,6 +9,7 @@ import {
   snapshotTables,
   type TestDatabase,
 } from '../../support/database';
+import { fileOf } from '../../support/events';
 import { REVENUE_AS_OF, REVENUE_DAYS, revenueFiles } from '../../support/revenue-fixture';
 
 // The core revenue models on the customers of test/support/revenue-fixture.ts, every figure worked out
@@ -312,5 +313,51 @@ test('an edited price list prices all history again on the next run', async () =
     ]);
   } finally {
     await copy.drop();
+  }
+});
+
+test("a user's account on a day is that of the day's latest event naming one; a tie goes to the greatest event_id", async () => {
+  const day = await createTestDatabase();
+  try {
+    const login = (id: string, at: string, user: string, account?: string) => ({
+      id,
+      type: 'user_login',
+      at,
+      user,
+      ...(account === undefined ? {} : { account }),
+    });
+    await runWarehouse(day.pool, {
+      sources: [
+        fileOf('events/dt=2024-03-01/part-0000.ndjson.gz', [
+          login('a1', '2024-03-01T08:00:00Z', 'ann', 'acme'),
+          login('a2', '2024-03-01T09:00:00Z', 'ann', 'initech'),
+          // Later, but naming no account: it does not count.
+          login('a3', '2024-03-01T10:00:00Z', 'ann'),
+          // Two events at one instant: the greater event_id, b2, wins.
+          login('b2', '2024-03-01T11:00:00Z', 'ben', 'globex'),
+          login('b1', '2024-03-01T11:00:00Z', 'ben', 'hooli'),
+          login('b0', '2024-03-01T07:00:00Z', 'ben', 'umbrella'),
+          login('c1', '2024-03-01T12:00:00Z', 'cy'),
+        ]),
+        fileOf('events/dt=2024-03-02/part-0000.ndjson.gz', [
+          login('a4', '2024-03-02T08:00:00Z', 'ann', 'acme'),
+        ]),
+      ],
+    });
+    expect(
+      await rows(
+        `select user_id, activity_date::text as day, account_id, account_event_id
+         from core.fact_daily_user_activity order by 1, 2`,
+        day.pool,
+      ),
+    ).toEqual([
+      { user_id: 'ann', day: '2024-03-01', account_id: 'initech', account_event_id: 'a2' },
+      { user_id: 'ann', day: '2024-03-02', account_id: 'acme', account_event_id: 'a4' },
+      { user_id: 'ben', day: '2024-03-01', account_id: 'globex', account_event_id: 'b2' },
+      // A day with no event naming an account has none.
+      { user_id: 'cy', day: '2024-03-01', account_id: null, account_event_id: null },
+    ]);
+  } finally {
+    await day.drop();
   }
 });

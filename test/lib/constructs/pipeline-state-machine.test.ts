@@ -1,3 +1,4 @@
+import { FAILURE_PLAN, PLAN_TASKS } from '../../../lambdas/plan';
 import { renderStateMachine } from '../../../local/state-machine';
 
 // The definition as deployed, parsed: each state's retries, timeouts and catches, by name.
@@ -26,7 +27,10 @@ const collect = (states: Record<string, State>) => {
 collect(top);
 
 test('every Task, nested ones included, retries transient errors with capped back-off and has a timeout', () => {
-  expect(allTasks).toHaveLength(35);
+  // Every task of the plan, and the one that records a failure.
+  expect(allTasks.map(([name]) => name).sort()).toEqual(
+    [...PLAN_TASKS.map((task) => task.state), FAILURE_PLAN.record.state].sort(),
+  );
   for (const [name, state] of allTasks) {
     const retry = state.Retry?.find((r) => r.ErrorEquals.includes('TransientError'));
     expect({
