@@ -30,9 +30,9 @@ per_user_day as (
     count(distinct feature_id) filter (where event_type = 'feature_used') as distinct_features,
     min(event_at) as first_event_at,
     max(event_at) as last_event_at,
-    -- The rows are sorted by user and day for the distinct counts already: ordering each day's few
-    -- events again costs far less than a pass of its own over all of them.
-    -- One row of {account_id, event_id} per such event, the latest first.
+    -- {account_id, event_id} of each event that names an account, the latest first. The rows are
+    -- sorted by user and day for the distinct counts already: ordering each day's few events again
+    -- costs far less than a pass of its own over every event (bench/revenue-cost.ts measures it).
     array_agg(array[account_id, event_id] order by event_at desc, event_id desc)
       filter (where account_id is not null) as accounts,
     max(event_at) filter (where account_id is not null) as account_event_at
