@@ -44,8 +44,14 @@ hideSdkNodeVersionNotice();
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   demo: async (argv) => (await import('../cli/commands/demo')).demoCommand(argv, write),
   generate: async (argv) => (await import('../cli/commands/generate')).runGenerateCommand(argv),
-  run: async (argv) => (await import('../cli/commands/run')).runCommand(argv, write),
-  upload: async (argv) => (await import('../cli/commands/upload')).uploadCommand(argv, write),
+  run: async (argv) => {
+    await prestartLanding(argv);
+    return (await import('../cli/commands/run')).runCommand(argv, write);
+  },
+  upload: async (argv) => {
+    await prestartLanding(argv);
+    return (await import('../cli/commands/upload')).uploadCommand(argv, write);
+  },
   status: async (argv) => (await import('../cli/commands/status')).statusCommand(argv, write),
   files: async (argv) => (await import('../cli/commands/files')).filesCommand(argv, write),
   serve: async (argv) => (await import('../cli/commands/dashboard')).serveCommand(argv, write),
@@ -54,6 +60,16 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   migrate: async (argv) => (await import('../cli/commands/migrate')).migrateCommand(argv, write),
   reset: async (argv) => (await import('../cli/commands/reset')).resetCommand(argv, write),
 };
+
+/**
+ * For a command that opens the landing bucket first thing: starts the local S3 server (when that is
+ * where the bucket is) before the command's modules load, a tenth of a second of a run's start.
+ */
+async function prestartLanding(argv: string[]): Promise<void> {
+  if (argv.includes('-h') || argv.includes('--help')) return;
+  const directory = (await import('../cli/home')).localS3Dir();
+  if (directory) (await import('../local/s3-server')).prestartLocalS3(directory);
+}
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

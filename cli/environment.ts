@@ -9,15 +9,9 @@ import {
   startEmbeddedPostgres,
 } from '../local/embedded-postgres';
 import type { LandingStore } from '../local/s3-server';
+import { localS3Dir, pipelineHome } from './home';
 
-/** Where local state lives: the embedded database, the landing folder. */
-export function pipelineHome(): string {
-  return path.resolve(process.env.SAAS_PIPELINE_HOME ?? '.saas-pipeline');
-}
-
-export function landingDir(): string {
-  return path.join(pipelineHome(), 'landing');
-}
+export { landingDir, pipelineHome } from './home';
 
 export interface Database {
   readonly pool: Pool;
@@ -115,7 +109,7 @@ export async function openLanding(log: (line: string) => void): Promise<LandingS
     bucket: process.env.LANDING_BUCKET || 'landing',
     endpoint: process.env.S3_ENDPOINT || undefined,
     region: process.env.AWS_REGION || undefined,
-    localDir: path.join(pipelineHome(), 's3'),
+    localDir: localS3Dir(),
   });
   log(`landing bucket "${store.bucket}" on ${store.description}`);
   return store;

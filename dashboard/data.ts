@@ -54,6 +54,19 @@ export async function loadOverview(db: Queryable, options: OverviewOptions = {})
   return inOneSnapshot(db, (snapshot) => loadOverviewFrom(snapshot, options));
 }
 
+/**
+ * The queries one after another: they share one client (one snapshot), which runs one query at a
+ * time anyway; pg 8 warns about queries issued while another runs, and pg 9 refuses them.
+ */
+async function inTurn<const Q extends readonly (readonly [string, SqlParams?])[]>(
+  db: Queryable,
+  queries: Q,
+): Promise<{ [K in keyof Q]: Row[] }> {
+  const results: Row[][] = [];
+  for (const [name, params] of queries) results.push(await rows(db, name, params));
+  return results as { [K in keyof Q]: Row[] };
+}
+
 async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promise<Overview> {
   const [
     headline,
@@ -69,20 +82,20 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
     mrr,
     accountActivity,
     atRiskAccounts,
-  ] = await Promise.all([
-    rows(db, 'headline'),
-    rows(db, 'daily_active_users'),
-    rows(db, 'retention_cohorts'),
-    rows(db, 'churn_risk_categories'),
-    rows(db, 'churn_at_risk_paying_users', { limit: options.atRiskLimit ?? 10 }),
-    rows(db, 'pipeline_runs', { limit: options.runLimit ?? 10 }),
-    rows(db, 'pipeline_layers'),
-    rows(db, 'pipeline_quarantine'),
-    rows(db, 'pipeline_rejected_files', { limit: options.rejectedLimit ?? 20 }),
-    rows(db, 'pipeline_quality'),
-    rows(db, 'mrr_monthly'),
-    rows(db, 'daily_active_accounts'),
-    rows(db, 'at_risk_paying_accounts', { limit: options.atRiskAccountLimit ?? 10 }),
+  ] = await inTurn(db, [
+    ['headline'],
+    ['daily_active_users'],
+    ['retention_cohorts'],
+    ['churn_risk_categories'],
+    ['churn_at_risk_paying_users', { limit: options.atRiskLimit ?? 10 }],
+    ['pipeline_runs', { limit: options.runLimit ?? 10 }],
+    ['pipeline_layers'],
+    ['pipeline_quarantine'],
+    ['pipeline_rejected_files', { limit: options.rejectedLimit ?? 20 }],
+    ['pipeline_quality'],
+    ['mrr_monthly'],
+    ['daily_active_accounts'],
+    ['at_risk_paying_accounts', { limit: options.atRiskAccountLimit ?? 10 }],
   ]);
   const h = headline[0];
   const days = activity.map((r) => ({

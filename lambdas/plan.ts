@@ -111,6 +111,12 @@ export interface UntilDoneStage {
   };
   /** The choice state that loops. */
   readonly choiceState: string;
+  /**
+   * Where the choice goes when the handler finds nothing staged, no date pending and the published
+   * analytics current: a state that keeps the published as-of date and goes to the plan's last
+   * stage (Finish run), past every build, check, refresh and publication.
+   */
+  readonly upToDateState: string;
 }
 /** Tasks that run at the same time; the stage fails if any of them does. */
 export interface ParallelStage<T extends PlanTask = PlanTask> {
@@ -159,6 +165,7 @@ export const PIPELINE_PLAN: readonly PlanStage[] = [
     // Two shards: one per core of a small database server.
     task: { state: 'Stage events', handler: 'stage-events', step: 'stage_events', shards: 2 },
     choiceState: 'More to stage?',
+    upToDateState: 'Already published',
   },
   ...CORE_MODEL_GROUPS.map((group): ParallelStage<ModelTask> => ({
     kind: 'parallel',

@@ -30,8 +30,7 @@ export async function openLandingStore(options: LandingStoreOptions): Promise<La
   if (options.localDir && !options.endpoint) {
     // Started before this function first waits, so that what its caller does next overlaps the
     // server's start-up in its own process (cli/commands/run.ts counts on it).
-    mkdirSync(options.localDir, { recursive: true });
-    const starting = startS3rverProcess(options.localDir, 0);
+    const starting = takePrestarted(options.localDir) ?? startLocalS3(options.localDir);
     // The AWS SDK (a sixth of a second to load) loads while the server boots in its process.
     starting.catch(() => undefined);
     const { createS3Client } = await import('../common/s3-client');
@@ -67,6 +66,34 @@ export async function openLandingStore(options: LandingStoreOptions): Promise<La
       client.destroy();
     },
   };
+}
+
+let prestarted: { readonly directory: string; readonly server: Promise<S3rverProcess> } | undefined;
+
+/**
+ * Starts the local S3 server for `directory` now, for the next openLandingStore of that folder to take
+ * up: the CLI calls it before it loads a command that opens the bucket first thing, so that the
+ * server boots in its process while the command's modules load in this one. Left unused, it stops
+ * when this process exits (its stdin closes).
+ */
+export function prestartLocalS3(directory: string): void {
+  if (prestarted) return;
+  prestarted = { directory, server: startLocalS3(directory) };
+  prestarted.server.catch(() => undefined);
+}
+
+/** The server prestartLocalS3 started for this folder, once; one for another folder is stopped. */
+function takePrestarted(directory: string): Promise<S3rverProcess> | undefined {
+  const taken = prestarted;
+  prestarted = undefined;
+  if (!taken || taken.directory === directory) return taken?.server;
+  taken.server.then((server) => server.stop()).catch(() => undefined);
+  return undefined;
+}
+
+function startLocalS3(directory: string): Promise<S3rverProcess> {
+  mkdirSync(directory, { recursive: true });
+  return startS3rverProcess(directory, 0);
 }
 
 interface S3rverProcess {

@@ -1,4 +1,5 @@
 import { isCalendarDate } from '../../lambdas/warehouse/analytics';
+import { PIPELINE_PLAN } from '../../lambdas/plan';
 import { parseArgs } from 'node:util';
 import { createPool, type Pool } from '../../lambdas/warehouse/db';
 import { migrate } from '../../lambdas/warehouse/migrate';
@@ -51,6 +52,11 @@ ${exitCodesHelp({
   interrupted: 'interrupted (the run is recorded as failed: interrupted)',
 })}
 `;
+
+/** The state a run with nothing new goes through on its way to Finish run. */
+const UP_TO_DATE_STATE = PIPELINE_PLAN.flatMap((stage) =>
+  stage.kind === 'until-done' ? [stage.upToDateState] : [],
+)[0];
 
 export async function runCommand(argv: string[], write: Writer): Promise<number> {
   const { values } = parseArgs({
@@ -160,6 +166,12 @@ async function executeRun(
       const key = `${event.state.name}#${event.index ?? ''}`;
       if (event.type === 'StateEntered') started.set(key, event.timestamp);
       if (event.state.type === 'Map' && event.type === 'StateExited') files?.finish();
+      if (event.state.name === UP_TO_DATE_STATE && event.type === 'StateExited') {
+        const asOf = (event.state.output as { analytics?: { asOf?: string } } | undefined)?.analytics?.asOf;
+        write(
+          `  ok     Nothing new: readers already see the analytics as of ${asOf ?? '-'}; nothing to rebuild`,
+        );
+      }
       if (event.state.type !== 'Task') return;
       const took = seconds(event.timestamp - (started.get(key) ?? event.timestamp));
       if (event.state.name === 'Load file' && event.type === 'StateExited') {

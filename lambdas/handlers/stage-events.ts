@@ -1,4 +1,5 @@
 import { stepNameOf } from '../plan';
+import { publishedAsOfIfCurrent } from '../warehouse/analytics';
 import { snapshotPendingDates } from '../warehouse/runs';
 import { stageLoadedFiles, type StageResult } from '../warehouse/staging';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
@@ -15,6 +16,12 @@ export interface StageOutput extends StageResult {
   /** The dates the core steps will rebuild, and when they were read: the run clears only these. */
   readonly dates: string[];
   readonly datesReadAt: string;
+  /**
+   * Nothing staged, no date pending, and readers already see what this run would publish: the run
+   * goes straight to Finish run, keeping publishedAsOf.
+   */
+  readonly upToDate: boolean;
+  readonly publishedAsOf: string | null;
 }
 
 /**
@@ -23,7 +30,7 @@ export interface StageOutput extends StageResult {
  * of any size drains batch by batch and no call's work grows with it.
  */
 export function createStageEventsHandler(deps: HandlerDependencies) {
-  return async (input: { runId: string }): Promise<StageOutput> => {
+  return async (input: { runId: string; asOf?: string | null }): Promise<StageOutput> => {
     const runId = expectString(input, 'runId');
     const pool = await deps.pool();
     const step = stepNameOf('stage-events');
@@ -43,11 +50,18 @@ export function createStageEventsHandler(deps: HandlerDependencies) {
           batchLimits: stagingBatchLimits(),
         });
         const pending = await snapshotPendingDates(pool);
+        const moreToStage = staging.filesWaiting > 0 && batch < MAX_STAGING_BATCHES_PER_RUN;
+        const publishedAsOf =
+          staging.staged === 0 && !moreToStage && pending.dates.length === 0
+            ? await publishedAsOfIfCurrent(pool, input.asOf ?? null)
+            : null;
         return {
           ...staging,
-          moreToStage: staging.filesWaiting > 0 && batch < MAX_STAGING_BATCHES_PER_RUN,
+          moreToStage,
           dates: pending.dates,
           datesReadAt: pending.readAt.toISOString(),
+          upToDate: publishedAsOf !== null,
+          publishedAsOf,
         };
       },
       (result) => result.staged,

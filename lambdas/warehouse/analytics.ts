@@ -49,6 +49,16 @@ export async function refreshAnalyticsView(
   return { view, rows: count.rows[0]?.n ?? 0 };
 }
 
+/**
+ * The published as-of date when a run that staged nothing and has no pending date would publish
+ * what readers already see (published_is_current.sql says when), else null: such a run may stop
+ * after staging, with no refresh, check or publication.
+ */
+export async function publishedAsOfIfCurrent(pool: Queryable, asOf: string | null): Promise<string | null> {
+  const [result] = await runSqlFile(pool, 'steps/analytics/published_is_current.sql', { as_of: asOf });
+  return (result?.rows[0] as { as_of_date?: string } | undefined)?.as_of_date ?? null;
+}
+
 export interface Publication {
   readonly asOf: string | null;
   /** Rows now in each published table. */

@@ -2,6 +2,7 @@ import {
   type AnalyticsView,
   type Publication,
   publishAnalytics,
+  publishedAsOfIfCurrent,
   refreshAnalyticsView,
   setAnalyticsAsOf,
 } from './analytics';
@@ -199,6 +200,7 @@ async function runHoldingSlot(
   };
   try {
     for (const stage of PIPELINE_PLAN) {
+      if (publication) break;
       switch (stage.kind) {
         case 'single':
           await runTask(stage.task);
@@ -221,6 +223,15 @@ async function runHoldingSlot(
             (r) => r.staged,
           );
           pending = await snapshotPendingDates(pool);
+          // Nothing new, and readers see what this run would publish: on to finishing the run, as
+          // the state machine goes from its choice to Finish run.
+          if (staging.staged === 0 && pending.dates.length === 0) {
+            const published = await publishedAsOfIfCurrent(pool, options.asOf ?? null);
+            if (published !== null) {
+              asOf = published;
+              publication = { asOf: published, rows: 0 };
+            }
+          }
           break;
         case 'parallel':
           await allSettledOrThrow(stage.tasks.map(runTask));

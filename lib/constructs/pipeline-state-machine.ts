@@ -183,7 +183,12 @@ export class PipelineStateMachine extends Construct {
     // Each stage of the plan becomes a state (or a state and the choice that loops back to it).
     const stageState = (
       stage: PlanStage,
-    ): { first: sfn.State & sfn.INextable; then: (next: sfn.State) => void } => {
+    ): {
+      first: sfn.State & sfn.INextable;
+      then: (next: sfn.State) => void;
+      /** For a stage that may end the run early: where it goes then. */
+      finishWith?: (finish: sfn.State) => void;
+    } => {
       switch (stage.kind) {
         case 'single': {
           const state = task(stage.task);
@@ -219,10 +224,19 @@ export class PipelineStateMachine extends Construct {
           const state = task(stage.task);
           const more = new sfn.Choice(this, stage.choiceState);
           state.next(more);
+          // Nothing new: Finish run records the as-of date readers already see.
+          const upToDate = new sfn.Pass(this, stage.upToDateState, {
+            parameters: { 'asOf.$': '$.staging.publishedAsOf' },
+            resultPath: '$.analytics',
+          });
           return {
             first: state,
             then: (next) =>
-              more.when(sfn.Condition.booleanEquals('$.staging.moreToStage', true), state).otherwise(next),
+              more
+                .when(sfn.Condition.booleanEquals('$.staging.moreToStage', true), state)
+                .when(sfn.Condition.booleanEquals('$.staging.upToDate', true), upToDate)
+                .otherwise(next),
+            finishWith: (finish) => upToDate.next(finish),
           };
         }
         case 'parallel': {
@@ -240,6 +254,8 @@ export class PipelineStateMachine extends Construct {
         resultPath: '$.error',
       });
     for (let i = 1; i < stages.length; i++) stages[i - 1]?.then((stages[i] as (typeof stages)[number]).first);
+    const finish = (stages[stages.length - 1] as (typeof stages)[number]).first;
+    for (const stage of stages) stage.finishWith?.(finish);
     const chain = sfn.Chain.start((stages[0] as (typeof stages)[number]).first);
 
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
@@ -347,7 +363,10 @@ function wiringOf(planned: PlanTask): Wiring {
         resultPath: '$',
       };
     case 'stage-events':
-      return { payload: { runId: RUN_ID }, resultPath: '$.staging' };
+      return {
+        payload: { runId: RUN_ID, asOf: sfn.JsonPath.stringAt('$.run.asOf') },
+        resultPath: '$.staging',
+      };
     case 'build-model': {
       const { model, shard, shardCount } = planned as ModelTask;
       return { payload: { runId: RUN_ID, model, shard, shardCount }, resultPath: sfn.JsonPath.DISCARD };

@@ -1,8 +1,9 @@
+import childProcess from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { openLandingStore } from '../../local/s3-server';
+import { openLandingStore, prestartLocalS3 } from '../../local/s3-server';
 
 test('the local landing bucket lists past 1000 keys and keeps its objects between starts', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'landing-store-'));
@@ -56,5 +57,36 @@ test('a missing bucket is an error on a given endpoint, not created there', asyn
     delete process.env.AWS_SECRET_ACCESS_KEY;
     await local.close();
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a server prestarted for a folder is the one the next store of that folder takes up, once', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'landing-store-'));
+  const other = await mkdtemp(path.join(tmpdir(), 'landing-store-'));
+  const spawned = jest.spyOn(childProcess, 'spawn');
+  const servers = () => spawned.mock.calls.filter(([, args]) => String(args?.[1]).includes('s3rver')).length;
+  try {
+    prestartLocalS3(dir);
+    expect(servers()).toBe(1);
+    const first = await openLandingStore({ bucket: 'landing', localDir: dir });
+    expect(servers()).toBe(1);
+    await first.client.send(new PutObjectCommand({ Bucket: 'landing', Key: 'events/a', Body: '{}' }));
+    await first.close();
+    // Taken once: the next store starts its own.
+    const second = await openLandingStore({ bucket: 'landing', localDir: dir });
+    expect(servers()).toBe(2);
+    await second.close();
+    // One prestarted for another folder is not used there: it is stopped, and a server of the
+    // folder asked for starts.
+    prestartLocalS3(dir);
+    const elsewhere = await openLandingStore({ bucket: 'landing', localDir: other });
+    expect(servers()).toBe(4);
+    const listed = await elsewhere.client.send(new ListObjectsV2Command({ Bucket: 'landing' }));
+    expect(listed.Contents ?? []).toEqual([]);
+    await elsewhere.close();
+  } finally {
+    spawned.mockRestore();
+    await rm(dir, { recursive: true, force: true });
+    await rm(other, { recursive: true, force: true });
   }
 });

@@ -94,12 +94,34 @@ describe('on a fresh warehouse', () => {
     }
   });
 
-  test('a second run finds nothing new and changes nothing', async () => {
+  test('a second run finds nothing new and changes nothing: it goes from staging to Finish run', async () => {
     const before = await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES);
-    const result = await run(db, 'run-again');
+    const entered: string[] = [];
+    const result = await executeStateMachine(rendered, {
+      input: { asOf: '2024-03-15' },
+      executionName: 'run-again',
+      handlers: handlersFor(db),
+      onEvent: (event) => {
+        if (event.type === 'StateEntered' && 'state' in event) entered.push(event.state.name);
+      },
+    });
     expect(result.status).toBe('SUCCEEDED');
     expect((result.output as { files: { loaded: number } }).files.loaded).toBe(0);
+    expect(entered).toEqual([
+      'Start run',
+      'List new files',
+      'Load files',
+      'Stage events',
+      'More to stage?',
+      'Already published',
+      'Finish run',
+    ]);
     expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES)).toEqual(before);
+    expect(await stepsOf('run-again')).toEqual(['list_new_files', 'stage_events']);
+    const { rows } = await db.pool.query(
+      `select status, as_of_date from ops.runs where run_id = 'run-again'`,
+    );
+    expect(rows).toEqual([{ status: 'succeeded', as_of_date: '2024-03-15' }]);
   });
 
   test('two runs started at once: one runs, the other stops at its start and leaves the first alone', async () => {
@@ -112,6 +134,35 @@ describe('on a fresh warehouse', () => {
     expect(runs.rows).toHaveLength(1);
     expect(runs.rows[0].status).toBe('succeeded');
   });
+
+  test('with nothing new, another as-of date, or a view applied since the publication, still refreshes and publishes', async () => {
+    const published = () =>
+      db.pool.query(`select as_of_date, run_id from analytics.as_of`).then((r) => r.rows[0]);
+    await run(db, 'run-other-date', handlersFor(db), { asOf: '2024-03-10' });
+    expect(await stepsOf('run-other-date')).toEqual(
+      expect.arrayContaining(['refresh_daily_active_users', 'publish']),
+    );
+    expect(await published()).toEqual({ as_of_date: '2024-03-10', run_id: 'run-other-date' });
+    await run(db, 'run-same-date', handlersFor(db), { asOf: '2024-03-10' });
+    expect(await stepsOf('run-same-date')).not.toContain('publish');
+    // As the migrator records a view it applied again (its rows are gone until the next refresh).
+    await db.pool.query(
+      `update ops.schema_models set applied_at = clock_timestamp() where name = 'analytics/daily_active_users'`,
+    );
+    await run(db, 'run-after-model', handlersFor(db), { asOf: '2024-03-10' });
+    expect(await stepsOf('run-after-model')).toEqual(
+      expect.arrayContaining(['refresh_daily_active_users', 'publish']),
+    );
+    expect(await published()).toEqual({ as_of_date: '2024-03-10', run_id: 'run-after-model' });
+  });
+
+  const stepsOf = (runId: string) =>
+    db.pool
+      .query<{ step_name: string }>(
+        `select step_name from ops.run_steps where run_id = $1 order by step_name`,
+        [runId],
+      )
+      .then((r) => r.rows.map((row) => row.step_name));
 });
 
 test('a step that fails once with a transient error is retried and the run succeeds', async () => {

@@ -45,10 +45,12 @@ test('every Task, nested ones included, retries transient errors with capped bac
 });
 
 test('after the run starts, every top-level step catches everything into Record failure, which ends in Run failed', () => {
-  // A Choice runs no code and cannot fail.
+  // A Choice or a Pass runs no code and cannot fail.
   const started = Object.entries(top).filter(
     ([name, state]) =>
-      !['Start run', 'Record failure', 'Run failed'].includes(name) && state.Type !== 'Choice',
+      !['Start run', 'Record failure', 'Run failed'].includes(name) &&
+      state.Type !== 'Choice' &&
+      state.Type !== 'Pass',
   );
   expect(started.length).toBeGreaterThan(8);
   for (const [name, state] of started) {
@@ -93,7 +95,15 @@ test('the run goes through the steps in order, staging batch after batch, and pu
   ]);
   expect(top['More to stage?']?.Choices).toEqual([
     { Variable: '$.staging.moreToStage', BooleanEquals: true, Next: 'Stage events' },
+    { Variable: '$.staging.upToDate', BooleanEquals: true, Next: 'Already published' },
   ]);
+  // Nothing new: the published as-of date is kept for Finish run, past every build and publication.
+  expect(top['Already published']).toEqual({
+    Type: 'Pass',
+    Parameters: { 'asOf.$': '$.staging.publishedAsOf' },
+    ResultPath: '$.analytics',
+    Next: 'Finish run',
+  });
 });
 
 test('a file that fails to load after its retries is caught inside the Map: the other files and the run go on', () => {
