@@ -85,6 +85,12 @@ test.each([
   // reader: the published analytics and the pipeline's health, read-only
   ['reader', `select count(*) from analytics.daily_active_users`, 'allowed'],
   ['reader', `select count(*) from analytics.dim_users`, 'allowed'],
+  ['reader', `select user_id, plan, company, country from analytics.dim_users`, 'allowed'],
+  // Personal data: the email and the name are the pipeline's, not BI's.
+  ['reader', `select email from analytics.dim_users`, REFUSED],
+  ['reader', `select full_name from analytics.dim_users`, REFUSED],
+  ['reader', `select * from analytics.dim_users`, REFUSED],
+  ['transformer', `select email, full_name from analytics.dim_users`, 'allowed'],
   ['reader', `select count(*) from ops.runs`, 'allowed'],
   ['reader', `select count(*) from ops.rejected_files`, 'allowed'],
   ['reader', `select count(*) from core.dim_users`, REFUSED],
@@ -95,6 +101,22 @@ test.each([
   ['reader', `delete from analytics.daily_active_users`, '25006'], // read-only transaction
 ])('%s: %s -> %s', async (role, sql, expected) => {
   expect(await attempt(pools[role as keyof typeof pools], sql)).toBe(expected);
+});
+
+test('BI reads every column of the published analytics but the personal ones', async () => {
+  const { rows } = await db.pool.query<{ column: string; readable: boolean }>(
+    `select c.table_name || '.' || c.column_name as column,
+       has_column_privilege('analytics_reader', format('%I.%I', c.table_schema, c.table_name), c.column_name, 'select') as readable
+     from information_schema.columns as c
+     inner join information_schema.tables as t using (table_schema, table_name)
+     where c.table_schema = 'analytics' and t.table_type = 'BASE TABLE'
+     order by 1`,
+  );
+  expect(rows.filter((row) => !row.readable).map((row) => row.column)).toEqual([
+    'dim_users.email',
+    'dim_users.full_name',
+  ]);
+  expect(rows.filter((row) => row.readable).length).toBeGreaterThan(100);
 });
 
 test('the reader cannot write even outside a read-only transaction', async () => {
