@@ -133,9 +133,10 @@ async function main(): Promise<void> {
     try {
       const result = await pipelineSeconds(pool, historyDir, files, (e) => {
         if (e.status !== 'succeeded') return;
-        stepSeconds.set(e.step, (stepSeconds.get(e.step) ?? 0) + (e.durationMs ?? 0) / 1000);
+        const took = (e.durationMs ?? 0) / 1000;
+        stepSeconds.set(e.step, (stepSeconds.get(e.step) ?? 0) + took);
         steps.push(
-          `  ${e.step.padEnd(34)} ${String(e.rows ?? '').padStart(10)} rows ${((e.durationMs ?? 0) / 1000).toFixed(2).padStart(7)} s`,
+          `  ${e.step.padEnd(34)} ${String(e.rows ?? '').padStart(10)} rows ${took.toFixed(2).padStart(7)} s`,
         );
       });
       const revenueCost = await revenueCostLines(pool, stepSeconds);
