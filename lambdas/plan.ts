@@ -112,8 +112,8 @@ export interface UntilDoneStage {
   /** The choice state that loops. */
   readonly choiceState: string;
   /**
-   * Where the choice goes when the handler finds nothing staged, no date pending and the published
-   * analytics current: a state that keeps the published as-of date and goes to the plan's last
+   * Where the choice goes when the handler staged no file, no date is pending and the published
+   * analytics are current: a state that keeps the published as-of date and goes to the plan's last
    * stage (Finish run), past every build, check, refresh and publication.
    */
   readonly upToDateState: string;

@@ -1,5 +1,5 @@
 import { stepNameOf } from '../plan';
-import { publishedAsOfIfCurrent } from '../warehouse/analytics';
+import { publishedAsOfIfNothingNew } from '../warehouse/analytics';
 import { snapshotPendingDates } from '../warehouse/runs';
 import { stageLoadedFiles, type StageResult } from '../warehouse/staging';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
@@ -17,8 +17,8 @@ export interface StageOutput extends StageResult {
   readonly dates: string[];
   readonly datesReadAt: string;
   /**
-   * Nothing staged, no date pending, and readers already see what this run would publish: the run
-   * goes straight to Finish run, keeping publishedAsOf.
+   * No file staged, no date pending, and readers already see what this run would publish: the run
+   * goes straight to Finish run, keeping publishedAsOf (publishedAsOfIfNothingNew).
    */
   readonly upToDate: boolean;
   readonly publishedAsOf: string | null;
@@ -50,14 +50,15 @@ export function createStageEventsHandler(deps: HandlerDependencies) {
           batchLimits: stagingBatchLimits(),
         });
         const pending = await snapshotPendingDates(pool);
-        const moreToStage = staging.filesWaiting > 0 && batch < MAX_STAGING_BATCHES_PER_RUN;
-        const publishedAsOf =
-          staging.staged === 0 && !moreToStage && pending.dates.length === 0
-            ? await publishedAsOfIfCurrent(pool, input.asOf ?? null)
-            : null;
+        // A batch after the first comes only when files were waiting, so it stages some.
+        const publishedAsOf = await publishedAsOfIfNothingNew(pool, {
+          filesStaged: staging.files,
+          pendingDates: pending.dates,
+          asOf: input.asOf ?? null,
+        });
         return {
           ...staging,
-          moreToStage,
+          moreToStage: staging.filesWaiting > 0 && batch < MAX_STAGING_BATCHES_PER_RUN,
           dates: pending.dates,
           datesReadAt: pending.readAt.toISOString(),
           upToDate: publishedAsOf !== null,

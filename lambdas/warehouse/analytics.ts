@@ -50,12 +50,22 @@ export async function refreshAnalyticsView(
 }
 
 /**
- * The published as-of date when a run that staged nothing and has no pending date would publish
- * what readers already see (published_is_current.sql says when), else null: such a run may stop
- * after staging, with no refresh, check or publication.
+ * The published as-of date when this run has nothing new to show, else null: it staged no file (so
+ * no line of it awaits the raw-to-staging checks), no date is pending (whatever changes the core marks
+ * its dates pending until a run that publishes them succeeds), and readers already see what it would
+ * publish (published_is_current.sql). Such a run stops after staging, with no build, check, refresh
+ * or publication. The state machine and the in-process run both ask this.
  */
-export async function publishedAsOfIfCurrent(pool: Queryable, asOf: string | null): Promise<string | null> {
-  const [result] = await runSqlFile(pool, 'steps/analytics/published_is_current.sql', { as_of: asOf });
+export async function publishedAsOfIfNothingNew(
+  pool: Queryable,
+  run: {
+    readonly filesStaged: number;
+    readonly pendingDates: readonly string[];
+    readonly asOf: string | null;
+  },
+): Promise<string | null> {
+  if (run.filesStaged > 0 || run.pendingDates.length > 0) return null;
+  const [result] = await runSqlFile(pool, 'steps/analytics/published_is_current.sql', { as_of: run.asOf });
   return (result?.rows[0] as { as_of_date?: string } | undefined)?.as_of_date ?? null;
 }
 

@@ -2,7 +2,7 @@ import {
   type AnalyticsView,
   type Publication,
   publishAnalytics,
-  publishedAsOfIfCurrent,
+  publishedAsOfIfNothingNew,
   refreshAnalyticsView,
   setAnalyticsAsOf,
 } from './analytics';
@@ -215,7 +215,7 @@ async function runHoldingSlot(
               )),
             );
           break;
-        case 'until-done':
+        case 'until-done': {
           // One call drains every batch here; the state machine loops over bounded batches instead.
           staging = await step(
             stage.task.step,
@@ -223,16 +223,18 @@ async function runHoldingSlot(
             (r) => r.staged,
           );
           pending = await snapshotPendingDates(pool);
-          // Nothing new, and readers see what this run would publish: on to finishing the run, as
-          // the state machine goes from its choice to Finish run.
-          if (staging.staged === 0 && pending.dates.length === 0) {
-            const published = await publishedAsOfIfCurrent(pool, options.asOf ?? null);
-            if (published !== null) {
-              asOf = published;
-              publication = { asOf: published, rows: 0 };
-            }
+          // Nothing new: on to finishing the run, as the state machine goes from its choice to Finish run.
+          const published = await publishedAsOfIfNothingNew(pool, {
+            filesStaged: staging.files,
+            pendingDates: pending.dates,
+            asOf: options.asOf ?? null,
+          });
+          if (published !== null) {
+            asOf = published;
+            publication = { asOf: published, rows: 0 };
           }
           break;
+        }
         case 'parallel':
           await allSettledOrThrow(stage.tasks.map(runTask));
           break;

@@ -7,6 +7,7 @@ import {
 } from '../../local/state-machine';
 import type { StepHandler } from '../../lambdas/plan';
 import { cohortFiles } from '../support/cohort-fixture';
+import { ndjsonSource } from '../support/events';
 import {
   CORE_AND_ANALYTICS_TABLES,
   createTestDatabase,
@@ -154,6 +155,13 @@ describe('on a fresh warehouse', () => {
       expect.arrayContaining(['refresh_daily_active_users', 'publish']),
     );
     expect(await published()).toEqual({ as_of_date: '2024-03-10', run_id: 'run-after-model' });
+  });
+
+  test('a run that stages a file of bad lines only still checks it, though no date changes', async () => {
+    await s3.put(ndjsonSource('events/dt=2024-03-20/part-bad.ndjson.gz', ['not json', '{"event_id": 1']));
+    const result = await run(db, 'run-bad-lines', handlersFor(db), { asOf: '2024-03-10' });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(await stepsOf('run-bad-lines')).toEqual(expect.arrayContaining(['quality_gate_core', 'publish']));
   });
 
   const stepsOf = (runId: string) =>

@@ -1,5 +1,5 @@
 -- The published as-of date, when readers already see what refreshing and publishing now would give
--- them; no row otherwise. The caller has found nothing staged and no date pending (whatever changes
+-- them; no row otherwise. The caller has staged no file and found no date pending (whatever changes
 -- the core marks its dates pending until a run that publishes them succeeds). Here: the published
 -- date is the one this run would set (:as_of, else the latest day with activity), and the run that
 -- published it started after the last change to the schema, to a view (a view applied again is
