@@ -38,6 +38,8 @@ export interface OverviewOptions {
   readonly runLimit?: number;
   /** @default 20 */
   readonly rejectedLimit?: number;
+  /** @default 20 */
+  readonly unmappedLimit?: number;
 }
 
 /**
@@ -77,6 +79,7 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
     runs,
     layers,
     quarantine,
+    unmapped,
     rejected,
     quality,
     mrr,
@@ -91,6 +94,7 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
     ['pipeline_runs', { limit: options.runLimit ?? 10 }],
     ['pipeline_layers'],
     ['pipeline_quarantine'],
+    ['pipeline_unmapped_events', { limit: options.unmappedLimit ?? 20 }],
     ['pipeline_rejected_files', { limit: options.rejectedLimit ?? 20 }],
     ['pipeline_quality'],
     ['mrr_monthly'],
@@ -202,6 +206,13 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
         reason: text(r.reason),
         rows: num(r.row_count),
         files: num(r.file_count),
+      })),
+      unmapped: unmapped.map((r) => ({
+        type: text(r.message_type),
+        name: text(r.event_name),
+        rows: num(r.row_count),
+        firstDate: textOrNull(r.first_date),
+        lastDate: textOrNull(r.last_date),
       })),
       rejected: rejected.map((r) => ({
         objectKey: text(r.object_key),

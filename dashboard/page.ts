@@ -144,10 +144,11 @@ export function renderPage(options: PageOptions): string {
     ${panel(
       'pipeline',
       'Pipeline health',
-      'The latest runs, rows per layer, quarantined lines, the latest rejected files (they cannot load until replaced) and the data-quality checks of the latest run.',
+      'The latest runs, rows per layer, quarantined lines, the Segment events no mapping covers, the latest rejected files (they cannot load until replaced) and the data-quality checks of the latest run.',
       `<div id="table-runs"></div>
       <div id="table-layers"></div>
       <div id="table-quarantine"></div>
+      <div id="table-unmapped"></div>
       <div id="table-rejected"></div>
       <div id="table-quality"></div>`,
       true,

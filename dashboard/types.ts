@@ -83,6 +83,15 @@ export interface QuarantineReason {
   readonly files: number;
 }
 
+/** Segment calls of one type and name that no mapping covers: kept, not quarantined. */
+export interface UnmappedEventName {
+  readonly type: string;
+  readonly name: string;
+  readonly rows: number;
+  readonly firstDate: string | null;
+  readonly lastDate: string | null;
+}
+
 /** A file the pipeline will not load again until it is replaced: which, why and when, never its content. */
 export interface RejectedFile {
   readonly objectKey: string;
@@ -182,6 +191,8 @@ export interface Overview {
     readonly runs: readonly PipelineRun[];
     readonly layers: readonly LayerCount[];
     readonly quarantine: readonly QuarantineReason[];
+    /** The most frequent names first. */
+    readonly unmapped: readonly UnmappedEventName[];
     /** The latest few, newest first; the layer counts hold how many there are. */
     readonly rejected: readonly RejectedFile[];
     readonly quality: readonly QualityCheck[];

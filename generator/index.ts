@@ -13,6 +13,7 @@ import { BAD_LINE_KINDS, EVENT_TYPES, GENERATOR_VERSION, type BadLineKind, type 
 import { generateDay, type DayOptions, type DayResult } from './day';
 import type { PopulationOptions } from './model';
 import { buildPopulation } from './population';
+import { DEFAULT_SEGMENT_SOURCE_ID, segmentKey, segmentPart } from './segment';
 import { LocalSink, S3Sink, TaskPool, type Sink } from './sink';
 import { formatDay, parseDay } from './time';
 import { generateDaysInWorkers } from './worker';
@@ -102,6 +103,14 @@ export interface GenerateOptions {
    * @default 8
    */
   readonly concurrency?: number;
+  /**
+   * `native`: the event contract, under `events/dt=YYYY-MM-DD/`. `segment`: the same events as
+   * Segment-spec messages, under `segment-logs/<source-id>/<received-day-ms>/` (generator/segment.ts).
+   * @default 'native'
+   */
+  readonly format?: 'native' | 'segment';
+  /** The Segment source id in the keys. @default DEFAULT_SEGMENT_SOURCE_ID */
+  readonly segmentSourceId?: string;
   /** Called after each day is written. */
   readonly onProgress?: (progress: GenerateProgress) => void;
 }
@@ -280,10 +289,20 @@ export async function generate(options: GenerateOptions): Promise<GenerateSummar
   );
   const totals = { files: 0, events: 0, lines: 0, bytes: 0 };
 
-  const onDay = async (result: DayResult): Promise<void> => {
-    const folder = `events/dt=${result.date}/`;
+  const sourceId = options.segmentSourceId ?? DEFAULT_SEGMENT_SOURCE_ID;
+  if (!/^[A-Za-z0-9_-]+$/.test(sourceId))
+    throw new RangeError(`segment source id must be letters, digits, _ or -`);
+  const onDay = async (native: DayResult): Promise<void> => {
+    const segment = options.format === 'segment';
+    const parts = segment
+      ? native.parts.map((part) => segmentPart(part, native.date, dayOptions.gzipLevel))
+      : native.parts;
+    const result = { ...native, parts, lines: parts.reduce((sum, part) => sum + part.lines, 0) };
+    const folder = segment
+      ? `segment-logs/${sourceId}/${Date.parse(`${result.date}T00:00:00Z`)}/`
+      : `events/dt=${result.date}/`;
     const files: ManifestFile[] = result.parts.map((part) => ({
-      key: eventKey(result.date, part.name),
+      key: segment ? segmentKey(sourceId, result.date, part) : eventKey(result.date, part.name),
       lines: part.lines,
       bytes: part.data.byteLength,
     }));

@@ -4,6 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { IngestSource } from '../lambdas/warehouse/ingest';
+import { isEventFileKey } from '../lambdas/warehouse/source-format';
 
 export interface LandedFile {
   readonly key: string;
@@ -11,7 +12,10 @@ export interface LandedFile {
   readonly sizeBytes: number;
 }
 
-/** The event files under a landing folder (`events/dt=.../*.ndjson[.gz]`), in key order. */
+/**
+ * The event files under a landing folder, in key order: native ones under `events/`
+ * (`events/dt=.../*.ndjson[.gz]`) and Segment ones under `segment-logs/` (lambdas/warehouse/source-format.ts).
+ */
 export async function listLandedFiles(root: string): Promise<LandedFile[]> {
   const files: LandedFile[] = [];
   const walk = async (dir: string): Promise<void> => {
@@ -21,17 +25,13 @@ export async function listLandedFiles(root: string): Promise<LandedFile[]> {
     });
     for (const entry of entries) {
       const full = path.join(dir, entry.name);
+      const key = path.relative(root, full).split(path.sep).join('/');
       if (entry.isDirectory()) await walk(full);
-      else if (/\.ndjson(\.gz)?$/.test(entry.name)) {
-        files.push({
-          key: path.relative(root, full).split(path.sep).join('/'),
-          path: full,
-          sizeBytes: (await stat(full)).size,
-        });
-      }
+      else if (isEventFileKey(key)) files.push({ key, path: full, sizeBytes: (await stat(full)).size });
     }
   };
   await walk(path.join(root, 'events'));
+  await walk(path.join(root, 'segment-logs'));
   return files.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 

@@ -39,6 +39,10 @@ Options:
   --launch-date DATE       the product's launch: the first sign-ups default ${DEFAULT_LAUNCH_DATE}
   --bad-rate R             share of bad lines to inject, 0 to 0.5   default 0
   --bad-kinds K,K          which bad lines (default all): ${BAD_LINE_KINDS.join(', ')}
+  --format F               native, or segment: the same events as Segment-spec messages
+                           under segment-logs/<source-id>/<day-ms>/ (see docs/pipeline.md)
+                                                                   default native
+  --segment-source ID      the Segment source id in the keys       default DocsAppWeb1
   --max-lines-per-file N   start a new part after N lines          default 0 (one file per day)
   --gzip-level N           1 (fastest) to 9                        default 1
   --workers N              threads generating days; output is the same for any N   default 1
@@ -56,6 +60,7 @@ Examples:
   saas-pipeline generate --from 2024-01-01 --to 2024-06-30 --seed 42
   saas-pipeline generate --from 2024-01-01 --to 2024-01-31 --scale 0.1 --bad-rate 0.02 --out /tmp/landing
   saas-pipeline generate --bucket landing --endpoint http://127.0.0.1:4569 --workers 2
+  saas-pipeline generate --from 2024-01-01 --to 2024-01-31 --format segment --out /tmp/segment
 `;
 
 interface CommandIo {
@@ -124,6 +129,8 @@ function parse(argv: string[]): { help: true } | Parsed {
         'bad-rate': { type: 'string' },
         'bad-kinds': { type: 'string' },
         'max-lines-per-file': { type: 'string' },
+        format: { type: 'string' },
+        'segment-source': { type: 'string' },
         'gzip-level': { type: 'string' },
         workers: { type: 'string' },
         concurrency: { type: 'string' },
@@ -161,8 +168,15 @@ function parse(argv: string[]): { help: true } | Parsed {
     });
   }
 
+  const format = values.format ?? 'native';
+  if (format !== 'native' && format !== 'segment')
+    throw new UsageError(`--format must be native or segment, got ${JSON.stringify(format)}`);
+  if (values['segment-source'] !== undefined && format !== 'segment')
+    throw new UsageError('--segment-source only applies with --format segment');
   const options: Parsed['options'] = {
     from,
+    format,
+    segmentSourceId: values['segment-source'],
     to,
     seed: number('seed', values.seed, integer(0), 'a non-negative integer') ?? 42,
     scale: number('scale', values.scale, (n) => n > 0 && n <= 1000, 'a number in (0, 1000]'),

@@ -8,7 +8,8 @@ import { withLanding } from '../services';
 export const UPLOAD_HELP = `Usage: saas-pipeline upload DIR
 
 Uploads the event files under DIR/events (events/dt=YYYY-MM-DD/*.ndjson[.gz], as "generate --out"
-writes them) to the landing bucket, under the same keys. A file uploaded again with the same
+writes them) and DIR/segment-logs (Segment's layout, as "generate --format segment" writes it) to the
+landing bucket, under the same keys. A file uploaded again with the same
 content keeps its ETag, so the next run skips it.
 
 Environment: LANDING_BUCKET, S3_ENDPOINT, AWS_REGION as for "saas-pipeline run".
@@ -21,7 +22,8 @@ export async function uploadCommand(argv: string[], write: Writer): Promise<numb
   if (dir === undefined || extra.length > 0)
     return (write(`upload takes one folder\n\n${UPLOAD_HELP}`), EXIT.usage);
   const files = await listLandedFiles(dir);
-  if (files.length === 0) return (write(`upload: no event files under ${dir}/events`), EXIT.usage);
+  if (files.length === 0)
+    return (write(`upload: no event files under ${dir}/events or ${dir}/segment-logs`), EXIT.usage);
   return withLanding(write, async (landing) => {
     const progress = createProgress({ total: files.length, unit: 'files', label: 'upload' });
     let done = 0;

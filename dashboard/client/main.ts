@@ -363,7 +363,7 @@ function renderChurn(overview: Overview): void {
 }
 
 function renderPipeline(overview: Overview): void {
-  const { runs, layers, quarantine, rejected, quality } = overview.pipeline;
+  const { runs, layers, quarantine, unmapped, rejected, quality } = overview.pipeline;
   renderTable(
     byId('table-runs'),
     'Latest runs',
@@ -398,6 +398,18 @@ function renderPipeline(overview: Overview): void {
       { label: 'Files', value: (q) => count(q.files), numeric: true },
     ],
     quarantine,
+  );
+  renderTable(
+    byId('table-unmapped'),
+    'Segment events no mapping covers (kept; map them, then reprocess)',
+    [
+      { label: 'Type', value: (u) => u.type },
+      { label: 'Name', value: (u) => u.name },
+      { label: 'Lines', value: (u) => count(u.rows), numeric: true },
+      { label: 'First date', value: (u) => u.firstDate ?? '–' },
+      { label: 'Last date', value: (u) => u.lastDate ?? '–' },
+    ],
+    unmapped,
   );
   renderTable(
     byId('table-rejected'),

@@ -1,6 +1,7 @@
 import { stepNameOf } from '../plan';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Pool } from '../warehouse/db';
+import { isEventFileKey } from '../warehouse/source-format';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { expectString, runStep } from './step';
 import { lambdaHandler, recordMetric } from './telemetry';
@@ -52,7 +53,7 @@ async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewF
       .s3()
       .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
     for (const object of page.Contents ?? []) {
-      if (!object.Key || !/\.ndjson(\.gz)?$/.test(object.Key)) continue;
+      if (!object.Key || !isEventFileKey(object.Key)) continue;
       objects.push({
         key: object.Key,
         etag: (object.ETag ?? '').replace(/"/g, ''),

@@ -1,6 +1,7 @@
 import type { Pool, Queryable } from './db';
 import type { FileRejection } from './inflation-guard';
 import { MAX_FAILED_LOAD_RUNS } from './limits';
+import { formatOfKey } from './source-format';
 
 /** A landing file as the ledger knows it: bucket, key and ETag name one version of it. */
 export interface LedgerKey {
@@ -62,13 +63,13 @@ export async function countLoadAttempt(pool: Pool, file: LedgerKey, runId?: stri
       : { proceed: false };
   }
   await pool.query(
-    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, failed_runs, attempts, last_run_id, error)
-     values ($1, $2, $3, $4, 'failed', 1, 1, $5, 'a load began and has not finished (if it stays so, the load died)')
+    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, failed_runs, attempts, last_run_id, error, format)
+     values ($1, $2, $3, $4, 'failed', 1, 1, $5, 'a load began and has not finished (if it stays so, the load died)', $7)
      on conflict (bucket, object_key, etag) do update
        set attempts = f.attempts + 1, last_run_id = excluded.last_run_id,
            failed_runs = f.failed_runs + case when $6::boolean then 1 else 0 end
        where f.status = 'failed'`,
-    [file.bucket, file.key, file.etag, file.sizeBytes ?? null, runId ?? null, newRun],
+    [file.bucket, file.key, file.etag, file.sizeBytes ?? null, runId ?? null, newRun, formatOfKey(file.key)],
   );
   return { proceed: true };
 }
@@ -90,8 +91,8 @@ export async function recordRejection(
   runId?: string,
 ): Promise<number> {
   const { rows } = await pool.query<{ file_id: number }>(
-    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, reject_reason, error, rejected_at, last_run_id)
-     values ($1, $2, $3, $4, 'rejected', $5, $6, now(), $7)
+    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, reject_reason, error, rejected_at, last_run_id, format)
+     values ($1, $2, $3, $4, 'rejected', $5, $6, now(), $7, $8)
      on conflict (bucket, object_key, etag) do update
        set status = 'rejected', reject_reason = excluded.reject_reason, error = excluded.error,
            rejected_at = now(), last_run_id = excluded.last_run_id
@@ -105,6 +106,7 @@ export async function recordRejection(
       rejection.reason,
       rejection.detail.slice(0, 2000),
       runId ?? null,
+      formatOfKey(file.key),
     ],
   );
   return rows[0]?.file_id ?? (await existingFileId(pool, file));

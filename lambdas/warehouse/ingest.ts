@@ -7,6 +7,7 @@ import { asRejection, ByteCounter, InflationGuard } from './inflation-guard';
 import { countLoadAttempt, existingFileId, recordLoadFailure, recordRejection } from './file-ledger';
 import { FILE_LIMITS, type FileLimits } from './limits';
 import { COPY_COLUMNS, COPY_OPTIONS, NdjsonToCopyRows } from './ndjson-to-copy';
+import { formatOfKey } from './source-format';
 
 export interface IngestSource {
   readonly bucket: string;
@@ -145,14 +146,21 @@ export async function ingestFile(
 /** Takes the file for this transaction; null when it was loaded or rejected already. A concurrent loader of the same file waits here for the first to finish. */
 async function claimFile(client: PoolClient, source: IngestSource, runId?: string): Promise<number | null> {
   const result = await client.query<{ file_id: number }>(
-    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, last_run_id)
-     values ($1, $2, $3, $4, 'loading', $5)
+    `insert into raw.files as f (bucket, object_key, etag, size_bytes, status, last_run_id, format)
+     values ($1, $2, $3, $4, 'loading', $5, $6)
      on conflict (bucket, object_key, etag) do update
        set status = 'loading', started_at = now(), error = null,
            last_run_id = excluded.last_run_id
        where f.status = 'failed'
      returning file_id`,
-    [source.bucket, source.key, source.etag, source.sizeBytes ?? null, runId ?? null],
+    [
+      source.bucket,
+      source.key,
+      source.etag,
+      source.sizeBytes ?? null,
+      runId ?? null,
+      formatOfKey(source.key),
+    ],
   );
   return result.rows[0]?.file_id ?? null;
 }

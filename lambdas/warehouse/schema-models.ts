@@ -51,6 +51,7 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   // ops: the pipeline's health for readers, and the functions that act with the owner's rights.
   { name: 'ops/layer_row_counts', dependsOn: [] },
   { name: 'ops/quarantine_by_reason', dependsOn: [] },
+  { name: 'ops/unmapped_events_by_name', dependsOn: [] },
   { name: 'ops/rejected_files', dependsOn: [] },
   { name: 'ops/run_owner_alive', dependsOn: [] },
   { name: 'ops/analyze_table', dependsOn: [] },

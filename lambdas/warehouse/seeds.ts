@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { PoolClient, Queryable } from './db';
+import { loadSegmentMapping } from './segment-mapping';
 import { readSql, sqlDir } from './sql-files';
 
-/** A table whose rows come from a file users edit: sql/seeds/<name>.csv. */
+/** A table whose rows come from a file users edit: sql/seeds/<name>.csv or .json. */
 export interface Seed {
   readonly name: string;
   /** Relative to sql/: `seeds/price_list.csv`. */
@@ -22,15 +23,28 @@ export interface PriceListRow {
   readonly position: number;
 }
 
+interface SeedLoader {
+  readonly load: (client: PoolClient, seed: Seed) => Promise<void>;
+  /**
+   * A change re-derives the core for every staged date. The Segment mapping's does not: it applies to
+   * what is staged from then on, and `saas-pipeline reprocess` applies it to dates already staged.
+   */
+  readonly rebuildsCore: boolean;
+}
+
 /** How each seed is read and loaded; a file in sql/seeds with no loader here is an error. */
-const LOADERS: Record<string, (client: PoolClient, seed: Seed) => Promise<void>> = {
-  price_list: loadPriceList,
+const LOADERS: Record<string, SeedLoader> = {
+  price_list: { load: loadPriceList, rebuildsCore: true },
+  segment_mapping: {
+    load: (client, seed) => loadSegmentMapping(client, seed.text, `sql/${seed.file}`),
+    rebuildsCore: false,
+  },
 };
 
-export function seedOf(name: string, text: string): Seed {
+export function seedOf(name: string, text: string, extension = 'csv'): Seed {
   return {
     name,
-    file: `seeds/${name}.csv`,
+    file: `seeds/${name}.${extension}`,
     checksum: createHash('sha256').update(text).digest('hex'),
     text,
   };
@@ -39,15 +53,17 @@ export function seedOf(name: string, text: string): Seed {
 /** The project's seeds, each read from its file. */
 export function listSeeds(): Seed[] {
   const files = readdirSync(path.join(sqlDir(), 'seeds'))
-    .filter((file) => file.endsWith('.csv'))
+    .filter((file) => /\.(csv|json)$/.test(file))
     .sort();
-  const unknown = files.filter((file) => !(file.slice(0, -4) in LOADERS));
+  const unknown = files.filter((file) => !(baseName(file) in LOADERS));
   if (unknown.length > 0)
     throw new Error(
       `sql/seeds has files no loader reads (lambdas/warehouse/seeds.ts): ${unknown.join(', ')}`,
     );
-  return files.map((file) => seedOf(file.slice(0, -4), readSql(`seeds/${file}`)));
+  return files.map((file) => seedOf(baseName(file), readSql(`seeds/${file}`), path.extname(file).slice(1)));
 }
+
+const baseName = (file: string): string => file.slice(0, -path.extname(file).length);
 
 const PRICE_LIST_HEADER = 'plan,billing_cycle,price,currency';
 const CYCLES = ['monthly', 'annual'] as const;
@@ -127,11 +143,13 @@ export async function applySeeds(client: PoolClient, seeds: readonly Seed[]): Pr
   );
   const recorded = new Map(rows.map((row) => [row.name, row.checksum]));
   const applied: string[] = [];
+  let rebuildCore = false;
   for (const seed of seeds) {
     if (recorded.get(seed.name) === seed.checksum) continue;
-    const load = LOADERS[seed.name];
-    if (load === undefined) throw new Error(`No loader for seed ${seed.file}`);
-    await load(client, seed);
+    const loader = LOADERS[seed.name];
+    if (loader === undefined) throw new Error(`No loader for seed ${seed.file}`);
+    await loader.load(client, seed);
+    rebuildCore ||= loader.rebuildsCore;
     await client.query(
       `insert into ops.seeds (name, checksum) values ($1, $2)
        on conflict (name) do update set checksum = excluded.checksum, applied_at = now()`,
@@ -139,7 +157,7 @@ export async function applySeeds(client: PoolClient, seeds: readonly Seed[]): Pr
     );
     applied.push(seed.file);
   }
-  if (applied.length > 0)
+  if (rebuildCore)
     await client.query(
       `insert into ops.pending_dates (event_date)
        select distinct event_date from staging.events order by event_date

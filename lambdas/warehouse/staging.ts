@@ -19,6 +19,10 @@ export interface StageResult {
   readonly staged: number;
   readonly quarantined: number;
   readonly duplicates: number;
+  /** Segment calls no mapping covers, kept in staging.unmapped_events. */
+  readonly unmapped: number;
+  /** Segment identify, alias and group calls, kept in staging.identity_messages. */
+  readonly identityMessages: number;
   readonly pendingDates: number;
   /** Loaded files still waiting for a batch after this one. */
   readonly filesWaiting: number;
@@ -60,6 +64,8 @@ export async function stageLoadedFiles(pool: Pool, options: StageOptions = {}): 
       staged: 0,
       quarantined: 0,
       duplicates: 0,
+      unmapped: 0,
+      identityMessages: 0,
       pendingDates: await countPendingDates(pool),
       filesWaiting: 0,
       rejectedByDatabase: 0,
@@ -156,6 +162,7 @@ export async function stageShard(
       min_line: 0,
       max_line: MAX_LINE,
       skip_quarantined: false,
+      listed_only: false,
     });
   });
   await withTransaction(pool, async (client) => {
@@ -167,7 +174,7 @@ export async function stageShard(
   });
 }
 
-const MAX_LINE = 2_147_483_647;
+export const MAX_LINE = 2_147_483_647;
 const STAGING_STEP_SQL = 'steps/staging/stg_events.sql';
 
 /**
@@ -177,7 +184,7 @@ const STAGING_STEP_SQL = 'steps/staging/stg_events.sql';
  * make a statement fail (a data exception, a constraint, an index entry too large), the rows that do
  * are found, quarantined as rejected_by_database with the database's error, and the rest staged.
  */
-async function stageShardRows(client: PoolClient, params: SqlParams): Promise<void> {
+export async function stageShardRows(client: PoolClient, params: SqlParams): Promise<void> {
   const attempt = async (extra: SqlParams = {}): Promise<unknown> => {
     await client.query('savepoint shard_attempt');
     try {
@@ -314,6 +321,8 @@ export async function finishStagingBatch(
       staged_rows: number;
       quarantined_rows: number;
       duplicate_rows: number;
+      unmapped_rows: number;
+      identity_rows: number;
     }[];
     const rejected = await client.query<{ n: number }>(
       `select count(*)::integer as n from staging.quarantine
@@ -325,6 +334,8 @@ export async function finishStagingBatch(
       staged: sum(rows.map((row) => row.staged_rows)),
       quarantined: sum(rows.map((row) => row.quarantined_rows)),
       duplicates: sum(rows.map((row) => row.duplicate_rows)),
+      unmapped: sum(rows.map((row) => row.unmapped_rows)),
+      identityMessages: sum(rows.map((row) => row.identity_rows)),
       pendingDates: await countPendingDates(client),
       filesWaiting: await countFilesWaiting(client),
       rejectedByDatabase: rejected.rows[0]?.n ?? 0,
@@ -364,6 +375,8 @@ function addStageResults(a: StageResult, b: StageResult): StageResult {
     staged: a.staged + b.staged,
     quarantined: a.quarantined + b.quarantined,
     duplicates: a.duplicates + b.duplicates,
+    unmapped: a.unmapped + b.unmapped,
+    identityMessages: a.identityMessages + b.identityMessages,
     pendingDates: b.pendingDates,
     filesWaiting: b.filesWaiting,
     rejectedByDatabase: a.rejectedByDatabase + b.rejectedByDatabase,

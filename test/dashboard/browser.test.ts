@@ -401,7 +401,7 @@ test('over a history longer than 60 months, "All time" and the filter keep to 60
     churn: { categories: [], atRiskPaying: [] },
     revenue: { headline: null, months: [] },
     accounts: { activity: [], atRiskPaying: [] },
-    pipeline: { runs: [], layers: [], quarantine: [], rejected: [], quality: [] },
+    pipeline: { runs: [], layers: [], quarantine: [], unmapped: [], rejected: [], quality: [] },
   };
   const file = path.join(folder, 'long.html');
   const featureUsage = Object.fromEntries(allMonthRanges(months).map((range) => [rangeKey(range), []]));

@@ -9,17 +9,69 @@ select
   e.loaded_at,
   -- Which staging shard a row belongs to is (event_hash % shard count): every copy of an event_id
   -- hashes alike. Computed on the raw row, so a shard's filter applies before the costly checks.
-  coalesce(hashtext(e.payload ->> 'event_id'), 0) & 2147483647 as event_hash,
+  coalesce(hashtext(e.payload ->> case when files.format = 'segment' then 'messageId' else 'event_id' end), 0)
+    & 2147483647 as event_hash,
   checked.*
 from raw.events as e
+inner join raw.files as files on files.file_id = e.file_id
+-- The Segment message's entry in the mapping (sql/seeds/segment_mapping.json): by type, and for track,
+-- page and screen calls by name. A hash join: the mapping is a few rows.
+left join staging.segment_mappings as m
+  on files.format = 'segment'
+  and m.message_type = e.payload ->> 'type'
+  and m.source_event = coalesce(e.payload ->> case e.payload ->> 'type' when 'track' then 'event' else 'name' end, '')
+  and m.message_type in ('track', 'page', 'screen', 'identify', 'group', 'alias')
 -- Read once per statement, not once per row.
 cross join (select staging.min_event_at() as min_event_at) as settings
+-- A Segment message, rewritten in the contract's shape so that every rule below applies to it as to a
+-- native event (docs/pipeline.md, "Sources"). The time is timestamp, else originalTimestamp, else
+-- receivedAt. The mapped fields come from m's paths; a path the message lacks sets nothing.
+cross join lateral (
+  select
+    files.format = 'segment' as is_segment,
+    case when files.format = 'segment' and jsonb_typeof(e.payload) = 'object' then e.payload ->> 'type' end
+      as message_type,
+    case when files.format = 'segment' and jsonb_typeof(e.payload) = 'object'
+      then coalesce(e.payload ->> case e.payload ->> 'type' when 'track' then 'event' else 'name' end, '')
+    end as message_name,
+    case when files.format = 'segment' and jsonb_typeof(e.payload) = 'object' then e.payload end as message,
+    mapped.fields as mapped_fields
+  from (
+    select case when m.message_type is not null then (
+      select jsonb_object_agg(u.target, u.value)
+      from unnest(m.targets, m.source_paths) as t (target, source_path)
+      cross join lateral (select t.target, e.payload #> string_to_array(t.source_path, '.') as value) as u
+      where u.value is not null and u.value <> 'null'
+    ) end as fields
+  ) as mapped
+) as source
+cross join lateral (
+  select case when not source.is_segment or source.message is null then e.payload else jsonb_strip_nulls(
+    jsonb_build_object(
+      'event_id', source.message -> 'messageId',
+      'event_type', to_jsonb(m.event_type),
+      'event_timestamp', coalesce(nullif(source.message -> 'timestamp', 'null'),
+                                  nullif(source.message -> 'originalTimestamp', 'null'),
+                                  nullif(source.message -> 'receivedAt', 'null')),
+      'user_id', nullif(source.message -> 'userId', 'null'),
+      'session_id', source.mapped_fields -> 'session_id',
+      'account_id', coalesce(source.mapped_fields -> 'account_id',
+                             case when source.message_type = 'group' then source.message -> 'groupId' end,
+                             source.message #> '{context,groupId}'),
+      'properties', coalesce(source.mapped_fields, '{}') - 'session_id' - 'platform' - 'account_id',
+      'context', jsonb_build_object(
+        'platform', source.mapped_fields -> 'platform',
+        'ip_address', source.message #> '{context,ip}',
+        'user_agent', source.message #> '{context,userAgent}'
+      )
+    )) end as payload
+) as contract
 cross join lateral (
   with fields as (
     -- jsonb_to_record reads all of an object's fields in one call, several times faster than one
     -- operator per field. It refuses non-objects, so those are read as {} and flagged below.
     select
-      jsonb_typeof(e.payload) as payload_type,
+      jsonb_typeof(contract.payload) as payload_type,
       jsonb_typeof(f.properties) as properties_type,
       jsonb_typeof(f.context) as context_type,
       jsonb_typeof(f.event_id) as event_id_type,
@@ -36,7 +88,7 @@ cross join lateral (
       a.account_id #>> '{}' as account_id,
       p.*,
       c.*
-    from jsonb_to_record(case when jsonb_typeof(e.payload) = 'object' then e.payload else '{}' end)
+    from jsonb_to_record(case when jsonb_typeof(contract.payload) = 'object' then contract.payload else '{}' end)
       as f (event_id jsonb, event_type text, event_timestamp text, user_id jsonb, session_id jsonb,
             properties jsonb, context jsonb, account_id jsonb)
     cross join lateral (
@@ -61,6 +113,35 @@ cross join lateral (
         -- Loading stored the line without a payload, and said why.
         when e.payload is null then array[e.line_reason, e.line_error]
         when payload_type <> 'object' then array['not_an_object', payload_type]
+        -- A Segment message: its own required fields first, named as the spec names them.
+        when source.is_segment and coalesce(event_id, '') = '' then array['missing_field', 'messageId']
+        when source.is_segment and event_id_type <> 'string' then array['invalid_value', 'messageId']
+        when source.is_segment and source.message_type is null then array['missing_field', 'type']
+        when source.is_segment
+          and source.message_type not in ('track', 'page', 'screen', 'identify', 'group', 'alias')
+          then array['invalid_value', 'type']
+        when source.is_segment and source.message_type = 'track' and source.message_name = ''
+          then array['missing_field', 'event']
+        when source.is_segment and event_timestamp is null then array['missing_field', 'timestamp']
+        when source.is_segment and event_at is null then array['invalid_timestamp', left(event_timestamp, 200)]
+        when source.is_segment and coalesce(user_id, '') = ''
+          and coalesce(source.message ->> 'anonymousId', '') = '' then array['missing_field', 'userId']
+        when source.is_segment and user_id_type not in ('string', 'number', 'null') then array['invalid_value', 'userId']
+        when source.is_segment and source.message_type = 'alias' and coalesce(user_id, '') = ''
+          then array['missing_field', 'userId']
+        when source.is_segment and source.message_type = 'alias'
+          and coalesce(source.message ->> 'previousId', '') = '' then array['missing_field', 'previousId']
+        when source.is_segment and source.message_type = 'group'
+          and coalesce(source.message ->> 'groupId', '') = '' then array['missing_field', 'groupId']
+        when source.is_segment and greatest(length(event_id), length(user_id), length(account_id),
+            length(source.message ->> 'anonymousId'), length(source.message ->> 'previousId')) > 256
+          then array['identifier_too_long', 'messageId, userId, anonymousId, previousId or groupId']
+        -- Not events: staging.identity_messages keeps them (stg_events.sql).
+        when source.is_segment and source.message_type in ('identify', 'group', 'alias')
+          then array['identity_message', source.message_type]
+        -- No mapping covers it: kept in staging.unmapped_events, for a mapping added later.
+        when source.is_segment and m.event_type is null then array['unmapped_event', left(source.message_name, 200)]
+        when source.is_segment and coalesce(user_id, '') = '' then array['anonymous_only', 'anonymousId']
         when coalesce(event_id, '') = '' then array['missing_field', 'event_id']
         when event_id_type <> 'string' then array['invalid_value', 'event_id']
         when event_type is null then array['missing_field', 'event_type']
@@ -114,7 +195,11 @@ cross join lateral (
 
   select
     problem[1] as problem_reason,
-    problem[2] as problem_detail,
+    -- A rule on a mapped field names the path it was read from in the Segment message.
+    case when source.is_segment and problem[2] like 'properties.%'
+      then coalesce(m.source_paths[array_position(m.targets, substr(problem[2], 12))], problem[2])
+      else problem[2]
+    end as problem_detail,
     case when problem is not null then e.payload end as payload,
     event_id,
     event_type,
@@ -151,7 +236,11 @@ cross join lateral (
     nullif(account_id, '') as account_id,
     case when problem is null then staging.json_number(mrr) end as mrr,
     case when problem is null then staging.json_number(amount) end as amount,
-    case when problem is null then currency #>> '{}' end as currency
+    case when problem is null then currency #>> '{}' end as currency,
+    -- The Segment fields (migration 0026), null for native events.
+    source.message_type,
+    source.message ->> 'anonymousId' as anonymous_id,
+    source.message ->> 'previousId' as previous_id
   from problems
 ) as checked;
 

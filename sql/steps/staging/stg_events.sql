@@ -7,6 +7,7 @@
 -- :min_line and :max_line narrow the rows to a range of line numbers: the staging step uses them to
 -- find the rows that make a statement fail (see isolateFailingRows), and passes 0 and 2147483647
 -- otherwise. With :skip_quarantined, rows quarantined already (the ones found that way) are left out.
+-- With :listed_only, only the lines in staging.reprocess_lines are read: what a reprocess re-derives.
 
 create temp table batch_staged (
   file_id bigint not null,
@@ -29,6 +30,8 @@ with kept as (
     and c.line_number between :min_line::integer and :max_line::integer
     and (not :skip_quarantined::boolean or not exists (
       select 1 from staging.quarantine as q where q.file_id = c.file_id and q.line_number = c.line_number))
+    and (not :listed_only::boolean or exists (
+      select 1 from staging.reprocess_lines as r where r.file_id = c.file_id and r.line_number = c.line_number))
     and c.problem_reason is null
     and not exists (select 1 from staging.events as s where s.event_id = c.event_id)
   order by c.event_id, c.file_id, c.line_number
@@ -60,28 +63,58 @@ analyze batch_staged;
 -- 2. The rest of the batch: rows with a problem go to quarantine, valid ones are duplicates of the
 -- staged copy. Checked again, but only the few rows left over.
 create temp table batch_leftovers on commit drop as
-select c.file_id, c.line_number, c.event_id, c.problem_reason, c.problem_detail, c.payload, c.line
+select c.file_id, c.line_number, c.event_id, c.problem_reason, c.problem_detail, c.payload, c.line,
+  c.message_type, c.user_id, c.anonymous_id, c.previous_id, c.account_id, c.event_at, c.event_date,
+  c.email, c.full_name, c.company, c.plan, c.country
 from staging.raw_events_checked as c
 where c.file_id = any(:file_ids::bigint[])
   and c.event_hash % :shard_count::integer = :shard::integer
   and c.line_number between :min_line::integer and :max_line::integer
   and (not :skip_quarantined::boolean or not exists (
     select 1 from staging.quarantine as q where q.file_id = c.file_id and q.line_number = c.line_number))
+  and (not :listed_only::boolean or exists (
+    select 1 from staging.reprocess_lines as r where r.file_id = c.file_id and r.line_number = c.line_number))
   and not exists (
     select 1 from batch_staged as b where b.file_id = c.file_id and b.line_number = c.line_number
   );
 
--- A line loading could not store has no payload, only its text (raw_line).
+-- A line loading could not store has no payload, only its text (raw_line). Segment messages that are
+-- not product events are not problems: they go to the two tables after this one.
 insert into staging.quarantine (file_id, line_number, reason, detail, payload, raw_line)
 select file_id, line_number, problem_reason, problem_detail, payload, line
 from batch_leftovers
-where problem_reason is not null;
+where problem_reason is not null and problem_reason not in ('unmapped_event', 'identity_message');
+
+-- Track, page and screen calls no mapping covers, every line (reprocess stages them once mapped).
+insert into staging.unmapped_events (file_id, line_number, message_type, event_name, event_id, event_at, event_date)
+select file_id, line_number, message_type, problem_detail, event_id, event_at, event_date
+from batch_leftovers
+where problem_reason = 'unmapped_event';
+
+-- identify, alias and group calls: the first copy of each messageId, as events are kept.
+insert into staging.identity_messages (
+  message_id, message_type, user_id, anonymous_id, previous_id, account_id, message_at,
+  email, full_name, company, plan, country, file_id, line_number
+)
+select distinct on (event_id)
+  event_id, message_type, nullif(user_id, ''), nullif(anonymous_id, ''), nullif(previous_id, ''), account_id,
+  event_at, email, full_name, company, plan, country, file_id, line_number
+from batch_leftovers
+where problem_reason = 'identity_message'
+order by event_id, file_id, line_number
+on conflict (message_id) do nothing;
 
 insert into staging.duplicates (file_id, line_number, event_id, kept_file_id, kept_line_number)
 select l.file_id, l.line_number, l.event_id, s.file_id, s.line_number
 from batch_leftovers as l
 inner join staging.events as s on s.event_id = l.event_id
-where l.problem_reason is null;
+where l.problem_reason is null
+union all
+select l.file_id, l.line_number, l.event_id, i.file_id, i.line_number
+from batch_leftovers as l
+inner join staging.identity_messages as i on i.message_id = l.event_id
+where l.problem_reason = 'identity_message'
+  and (i.file_id, i.line_number) <> (l.file_id, l.line_number);
 
 -- 3. The dates that gained events, for the core layer to rebuild. In date order, so that two shards
 -- inserting the same dates take their locks in the same order and never deadlock.
