@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       const handlers = createLocalHandlers({
         pool: async () => pool,
         s3: () => store.client,
-        landing: { bucket: 'landing', prefix: 'events/' },
+        landing: { bucket: 'landing', prefixes: ['events/', 'segment-logs/'] },
       });
       // As the CLI does: the owner migrates, and the steps run as the Lambda functions' roles would.
       await migrate(pool);

@@ -1,4 +1,5 @@
 import { isCalendarDate } from '../../lambdas/warehouse/analytics';
+import { LANDING_PREFIXES } from '../../lambdas/warehouse/source-format';
 import { PIPELINE_PLAN } from '../../lambdas/plan';
 import { parseArgs } from 'node:util';
 import { createPool, type Pool } from '../../lambdas/warehouse/db';
@@ -139,7 +140,7 @@ async function executeRun(
   const deps = (pool: Pool) => ({
     pool: async () => pool,
     s3: () => landing.client,
-    landing: { bucket: landing.bucket, prefix: 'events/' },
+    landing: { bucket: landing.bucket, prefixes: LANDING_PREFIXES },
   });
   // Imported on first use, not above (see runOnce).
   const { createLocalHandlers } = await import('../../local/handlers');

@@ -1,12 +1,14 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { createPool, type Pool } from '../warehouse/db';
 import { type SecretReader, secrets } from './secrets';
+import { LANDING_PREFIXES } from '../warehouse/source-format';
 
 /** What a handler needs from the outside world; the Lambda runtime and the local runner each provide it. */
 export interface HandlerDependencies {
   pool(): Promise<Pool>;
   s3(): S3Client;
-  readonly landing: { readonly bucket: string; readonly prefix: string };
+  /** The bucket, and the key prefixes listed in it (LANDING_PREFIXES). */
+  readonly landing: { readonly bucket: string; readonly prefixes: readonly string[] };
 }
 
 /** Reads a variable that must be set, with an error that names it. */
@@ -65,7 +67,8 @@ export function awsDependencies(reader: SecretReader = secrets): HandlerDependen
       return s3;
     },
     get landing() {
-      return { bucket: requireEnv('LANDING_BUCKET'), prefix: process.env.LANDING_PREFIX ?? 'events/' };
+      const prefixes = process.env.LANDING_PREFIXES?.split(',').filter((prefix) => prefix !== '');
+      return { bucket: requireEnv('LANDING_BUCKET'), prefixes: prefixes ?? LANDING_PREFIXES };
     },
   };
 }

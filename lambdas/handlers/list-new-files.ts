@@ -45,24 +45,26 @@ export function createListNewFilesHandler(deps: HandlerDependencies) {
 }
 
 async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewFiles> {
-  const { bucket, prefix } = deps.landing;
+  const { bucket, prefixes } = deps.landing;
   const objects: (FileRef & { sizeBytes: number; lastModified: number })[] = [];
-  let token: string | undefined;
-  do {
-    const page = await deps
-      .s3()
-      .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) {
-      if (!object.Key || !isEventFileKey(object.Key)) continue;
-      objects.push({
-        key: object.Key,
-        etag: (object.ETag ?? '').replace(/"/g, ''),
-        sizeBytes: object.Size ?? 0,
-        lastModified: object.LastModified?.getTime() ?? Date.now(),
-      });
-    }
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  for (const prefix of prefixes) {
+    let token: string | undefined;
+    do {
+      const page = await deps
+        .s3()
+        .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || !isEventFileKey(object.Key)) continue;
+        objects.push({
+          key: object.Key,
+          etag: (object.ETag ?? '').replace(/"/g, ''),
+          sizeBytes: object.Size ?? 0,
+          lastModified: object.LastModified?.getTime() ?? Date.now(),
+        });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
 
   const loaded = await pool.query<{ object_key: string; etag: string }>(
     // A rejected file is not tried again; a new ETag under its key is a new file.

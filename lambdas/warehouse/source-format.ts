@@ -7,6 +7,9 @@
  */
 export type SourceFormat = 'native' | 'segment';
 
+/** Where each format lands in the bucket: what the pipeline lists, reads and is notified of. */
+export const LANDING_PREFIXES = ['events/', 'segment-logs/'] as const;
+
 const SEGMENT_LOGS = /(^|\/)segment-logs\/[^/]+\/\d+\/[^/]+\.gz$/;
 const SEGMENT_NAME = /\.segment\.ndjson(\.gz)?$/;
 const NDJSON = /\.ndjson(\.gz)?$/;

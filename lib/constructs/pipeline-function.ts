@@ -108,26 +108,30 @@ export class PipelineFunction extends NodejsFunction {
     return this;
   }
 
-  /** Read access to the landing objects under `prefix` and the listing of that prefix; nothing else. */
-  bindLandingBucket(bucket: s3.IBucket, prefix: string): this {
+  /** Read access to the landing objects under the prefixes and the listing of those prefixes; nothing else. */
+  bindLandingBucket(bucket: s3.IBucket, prefixes: readonly string[]): this {
     this.addEnvironment('LANDING_BUCKET', bucket.bucketName);
-    this.addEnvironment('LANDING_PREFIX', prefix);
+    this.addEnvironment('LANDING_PREFIXES', prefixes.join(','));
     this.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: prefixes.map((prefix) => bucket.arnForObjects(`${prefix}*`)),
+      }),
     );
     this.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${prefix}*`] } },
+        conditions: { StringLike: { 's3:prefix': prefixes.map((prefix) => `${prefix}*`) } },
       }),
     );
     const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
-    Validations.of(this).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
-      reason:
-        'The function reads landing files whose keys are only known at run time, all under the landing prefix.',
-    });
+    for (const prefix of prefixes)
+      Validations.of(this).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${prefix}*]`,
+        reason:
+          'The function reads landing files whose keys are only known at run time, all under the landing prefixes.',
+      });
     return this;
   }
 }

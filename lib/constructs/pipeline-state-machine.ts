@@ -19,11 +19,12 @@ import {
   type ViewTask,
 } from '../../lambdas/plan';
 import { PipelineFunction } from './pipeline-function';
+import { LANDING_PREFIXES } from '../../lambdas/warehouse/source-format';
 
 export interface PipelineStateMachineProps {
   readonly landingBucket: s3.IBucket;
-  /** @default 'events/' */
-  readonly landingPrefix?: string;
+  /** The key prefixes of the landing files, one per source format. @default LANDING_PREFIXES */
+  readonly landingPrefixes?: readonly string[];
   /**
    * The loading steps' login (list-new-files, load-file), a member of saas_loader: a secret with the
    * JSON connection fields RDS writes (host, port, username, password, dbname).
@@ -75,7 +76,7 @@ export class PipelineStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: PipelineStateMachineProps) {
     super(scope, id);
-    const prefix = props.landingPrefix ?? 'events/';
+    const prefixes = props.landingPrefixes ?? LANDING_PREFIXES;
     const network = { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups };
     const fn = (handlerFile: StepHandler, description: string, timeout: Duration, memorySize = 1024) =>
       new PipelineFunction(this, pascal(handlerFile), {
@@ -96,10 +97,10 @@ export class PipelineStateMachine extends Construct {
       ).bindDatabase(transformer),
       'list-new-files': fn('list-new-files', 'List landing files not loaded yet', Duration.minutes(2), 512)
         .bindDatabase(loader)
-        .bindLandingBucket(props.landingBucket, prefix),
+        .bindLandingBucket(props.landingBucket, prefixes),
       'load-file': fn('load-file', 'Stream one landing file into raw.events', Duration.minutes(15))
         .bindDatabase(loader)
-        .bindLandingBucket(props.landingBucket, prefix),
+        .bindLandingBucket(props.landingBucket, prefixes),
       'stage-events': withSettings(
         fn('stage-events', 'Type, validate and deduplicate loaded files', Duration.minutes(15)).bindDatabase(
           transformer,

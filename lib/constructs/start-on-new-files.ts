@@ -11,7 +11,8 @@ import { PipelineFunction } from './pipeline-function';
 
 export interface StartOnNewFilesProps {
   readonly landingBucket: s3.IBucket;
-  readonly prefix: string;
+  /** The landing prefixes whose new objects start a run. */
+  readonly prefixes: readonly string[];
   readonly stateMachine: sfn.IStateMachine;
   /** How long the queue gathers new files before starting a run. @default 5 minutes (the most Lambda allows) */
   readonly debounce?: Duration;
@@ -44,7 +45,7 @@ export class StartOnNewFiles extends Construct {
         detailType: ['Object Created'],
         detail: {
           bucket: { name: [props.landingBucket.bucketName] },
-          object: { key: [{ prefix: props.prefix }] },
+          object: { key: props.prefixes.map((prefix) => ({ prefix })) },
         },
       },
       targets: [new targets.SqsQueue(queue)],

@@ -10,6 +10,7 @@ import { PipelineMonitoring } from '../constructs/pipeline-monitoring';
 import { SchemaMigrations } from '../constructs/schema-migrations';
 import { StartOnNewFiles } from '../constructs/start-on-new-files';
 import { PipelineStateMachine } from '../constructs/pipeline-state-machine';
+import { LANDING_PREFIXES } from '../../lambdas/warehouse/source-format';
 
 /**
  * With a database of your own (no `database` prop) the deployment creates no login and runs no
@@ -147,13 +148,13 @@ export class PipelineStack extends Stack {
     if (props.startOnNewFiles) {
       new StartOnNewFiles(this, 'StartOnNewFiles', {
         landingBucket,
-        prefix: 'events/',
+        prefixes: LANDING_PREFIXES,
         stateMachine: this.pipeline.stateMachine,
       });
     }
     new CfnOutput(this, 'LandingBucketName', {
       value: landingBucket.bucketName,
-      description: 'Put event files under events/ here',
+      description: 'Put event files under events/ (native) or segment-logs/ (Segment S3 destination) here',
     });
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {

@@ -81,6 +81,48 @@ test('generate, upload, run, run again and status: the state machine on a local 
   expect(status.stdout).toMatch(/Recent runs[\s\S]*succeeded[\s\S]*Quarantine by reason[\s\S]*invalid_json/);
 });
 
+test('the Segment format end to end: generate, upload, run, status shows the unmapped calls, reprocess', async () => {
+  const segmentHome = await mkdtemp(path.join(tmpdir(), 'saas-pipeline-cli-segment-'));
+  await chmod(segmentHome, 0o755);
+  const segmentDb = await createTestDatabase({ migrate: false });
+  const env = { SAAS_PIPELINE_HOME: segmentHome, DATABASE_URL: segmentDb.url };
+  try {
+    const folder = path.join(segmentHome, 'generated');
+    const args = ['--from', '2024-01-01', '--to', '2024-01-06', '--users', '200', '--out', folder, '--quiet'];
+    const generated = await cli(['generate', '--format', 'segment', ...args], env);
+    const files = Number(/in (\d+) files/.exec(generated.stdout)?.[1]);
+    expect(files).toBeGreaterThan(2);
+    const uploaded = await cli(['upload', folder], env);
+    expect(uploaded.stdout).toContain(`uploaded ${files} files`);
+    const run = await cli(['run', '--as-of', '2024-01-06'], env);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${files} new files`);
+
+    const status = await cli(['status'], env);
+    expect(status.stdout).toMatch(
+      /Unmapped Segment events by name[^\n]*\n\s+type\s+name\s+rows[\s\S]*page\s+Home\s+\d+/,
+    );
+
+    expect((await cli(['reprocess', '--from', '2024-01-03'], env)).code).toBe(2);
+    const reprocessed = await cli(
+      ['reprocess', '--from', '2024-01-02', '--to', '2024-01-03', '--no-run'],
+      env,
+    );
+    expect(reprocessed.code).toBe(0);
+    expect(reprocessed.stdout).toMatch(
+      /reprocess 2024-01-02\.\.2024-01-03: [\d,]+ lines of \d files routed again/,
+    );
+    expect(reprocessed.stdout).toMatch(/unmapped\s+(\d+)\s+\1\n/);
+    expect(reprocessed.stdout).toMatch(/2 dates pending/);
+    const after = await cli(['run', '--as-of', '2024-01-06'], env);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/succeeded in [\d.]+ s; analytics as of 2024-01-06/);
+  } finally {
+    await segmentDb.drop();
+    await rm(segmentHome, { recursive: true, force: true });
+  }
+});
+
 test('as root in a folder closed to other users, the embedded database lives under /var/tmp instead', async () => {
   if (process.getuid?.() !== 0) return; // only root hands the server to another user
   const closed = await mkdtemp(path.join(tmpdir(), 'saas-pipeline-closed-'));

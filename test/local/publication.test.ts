@@ -44,7 +44,7 @@ function handlers(
   const deps = (pool: Pool) => ({
     pool: async () => pool,
     s3: () => s3.client,
-    landing: { bucket: 'landing', prefix: 'events/' },
+    landing: { bucket: 'landing', prefixes: ['events/', 'segment-logs/'] },
   });
   const all = createLocalHandlers(deps(transformer), deps(loader));
   for (const [name, wrapper] of Object.entries(wrap))

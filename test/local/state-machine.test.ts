@@ -36,7 +36,7 @@ function handlersFor(
   const handlers = createLocalHandlers({
     pool: async () => db.pool,
     s3: () => s3.client,
-    landing: { bucket: 'landing', prefix: 'events/' },
+    landing: { bucket: 'landing', prefixes: ['events/', 'segment-logs/'] },
   });
   for (const [name, wrapper] of Object.entries(wrap))
     handlers[name as StepHandler] = wrapper(handlers[name as StepHandler]);

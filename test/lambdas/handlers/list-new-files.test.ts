@@ -22,10 +22,33 @@ beforeAll(async () => {
 });
 afterAll(() => db.drop());
 
-const deps = (s3: S3Client): HandlerDependencies => ({
+const deps = (s3: S3Client, prefixes = ['events/']): HandlerDependencies => ({
   pool: async () => db.pool,
   s3: () => s3,
-  landing: { bucket: 'landing', prefix: 'events/' },
+  landing: { bucket: 'landing', prefixes },
+});
+
+test('each landing prefix is listed, and only event files of either format are taken', async () => {
+  const keys = [
+    'events/dt=2024-01-01/part-0000.ndjson.gz',
+    'events/dt=2024-01-01/_SUCCESS',
+    'segment-logs/AbC123/1704067200000/1704067200000.9f8e7d6c.gz',
+    'segment-logs/AbC123/1704067200000/manifest.json',
+    'other/dt=2024-01-01/part-0000.ndjson.gz',
+  ];
+  const s3 = fakeS3(async (command) => {
+    const prefix = (command.input as { Prefix: string }).Prefix;
+    return {
+      Contents: keys.filter((key) => key.startsWith(prefix)).map((Key) => ({ Key, ETag: '"x"', Size: 1 })),
+    };
+  });
+  const result = await createListNewFilesHandler(deps(s3, ['events/', 'segment-logs/']))({
+    runId: 'run-files',
+  });
+  expect(result.items.map((item) => item.key)).toEqual([
+    'events/dt=2024-01-01/part-0000.ndjson.gz',
+    'segment-logs/AbC123/1704067200000/1704067200000.9f8e7d6c.gz',
+  ]);
 });
 
 test('a long backlog is taken in runs that keep the list small enough for the state, oldest keys first', async () => {

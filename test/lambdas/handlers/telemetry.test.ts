@@ -49,7 +49,11 @@ let template: Template;
 beforeAll(async () => {
   db = await createTestDatabase();
   await db.pool.query(`insert into ops.runs (run_id, status) values ($1, 'running')`, [RUN]);
-  deps = { pool: async () => db.pool, s3: () => s3, landing: { bucket: 'landing', prefix: 'events/' } };
+  deps = {
+    pool: async () => db.pool,
+    s3: () => s3,
+    landing: { bucket: 'landing', prefixes: ['events/', 'segment-logs/'] },
+  };
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
   template = Template.fromStack(new PipelineStack(app, 'Test'));
 });

@@ -188,3 +188,28 @@ test('staging settings from the context reach the stage function, and a bad one 
   const bad = new App({ context: { 'aws:cdk:bundling-stacks': [], minEventTimestamp: 'last year' } });
   expect(() => addStacks(bad)).toThrow(/minEventTimestamp must be a date/);
 });
+
+test('the loading functions read and list both landing prefixes, native and Segment, and nothing else', () => {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const statements = Object.values(policies).flatMap(
+    (policy) =>
+      (
+        policy as {
+          Properties: { PolicyDocument: { Statement: { Action: unknown; Condition?: unknown }[] } };
+        }
+      ).Properties.PolicyDocument.Statement,
+  );
+  const listing = statements.filter((statement) => statement.Action === 's3:ListBucket');
+  expect(listing.length).toBeGreaterThanOrEqual(2);
+  for (const statement of listing)
+    expect(statement.Condition).toEqual({ StringLike: { 's3:prefix': ['events/*', 'segment-logs/*'] } });
+  const functions = template.findResources('AWS::Lambda::Function');
+  const prefixes = Object.values(functions)
+    .map(
+      (fn) =>
+        (fn as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties
+          .Environment?.Variables?.LANDING_PREFIXES,
+    )
+    .filter((value) => value !== undefined);
+  expect(prefixes).toEqual(['events/,segment-logs/', 'events/,segment-logs/']);
+});
