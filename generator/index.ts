@@ -111,6 +111,12 @@ export interface GenerateOptions {
   readonly format?: 'native' | 'segment';
   /** The Segment source id in the keys. @default DEFAULT_SEGMENT_SOURCE_ID */
   readonly segmentSourceId?: string;
+  /**
+   * With `format: 'segment'`: anonymous traffic around each sign-up (generator/segment.ts): the user's
+   * pricing-page view before it, and a visitor who never signs up.
+   * @default false
+   */
+  readonly anonymousVisitors?: boolean;
   /** Called after each day is written. */
   readonly onProgress?: (progress: GenerateProgress) => void;
 }
@@ -295,7 +301,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateSummar
   const onDay = async (native: DayResult): Promise<void> => {
     const segment = options.format === 'segment';
     const parts = segment
-      ? native.parts.map((part) => segmentPart(part, native.date, dayOptions.gzipLevel))
+      ? native.parts.map((part) =>
+          segmentPart(part, native.date, dayOptions.gzipLevel, {
+            anonymousVisitors: options.anonymousVisitors,
+          }),
+        )
       : native.parts;
     const result = { ...native, parts, lines: parts.reduce((sum, part) => sum + part.lines, 0) };
     const folder = segment

@@ -6,6 +6,11 @@
  * traits) and a `group` (the account); a login also sends a `page` (web, desktop) or a `screen` (apps)
  * call, which the mapping leaves unmapped, as real sources send calls a warehouse does not use.
  *
+ * With `anonymousVisitors`, each sign-up also brings anonymous traffic: the new user's own `page` view
+ * of the pricing page a few minutes before signing up (unmapped: it changes no figure), and a visitor
+ * who never signs up and tries the template gallery (a mapped `Feature Used` with only an anonymousId):
+ * an anonymous person, the one difference it makes to the figures.
+ *
  * A line that is not a JSON object (the generator's bad lines) is written unchanged. The conversion
  * is a pure function of the native line and the day it arrived: the same seed gives the same bytes.
  */
@@ -57,21 +62,35 @@ export function segmentKey(sourceId: string, date: string, part: DayPart): strin
   return `segment-logs/${sourceId}/${dayMs}/${dayMs + partIndex}.${hash}.gz`;
 }
 
+export interface SegmentOptions {
+  /** @default false */
+  readonly anonymousVisitors?: boolean;
+}
+
 /** A day's gzipped native part as Segment messages, gzipped again; `lines` counts what it holds now. */
-export function segmentPart(part: DayPart, date: string, gzipLevel: number): DayPart {
+export function segmentPart(
+  part: DayPart,
+  date: string,
+  gzipLevel: number,
+  options: SegmentOptions = {},
+): DayPart {
   const dayStart = Date.parse(`${date}T00:00:00Z`);
   const lines = gunzipSync(part.data).toString('utf8').split('\n');
   const out: string[] = [];
   for (const line of lines) {
     if (line === '') continue;
-    for (const message of toSegmentMessages(line, dayStart)) out.push(message);
+    for (const message of toSegmentMessages(line, dayStart, options)) out.push(message);
   }
   const data = gzipSync(`${out.join('\n')}\n`, { level: gzipLevel });
   return { name: part.name, lines: out.length, data };
 }
 
 /** One native line as one or more Segment lines. */
-export function toSegmentMessages(line: string, arrivalDayStart: number): string[] {
+export function toSegmentMessages(
+  line: string,
+  arrivalDayStart: number,
+  options: SegmentOptions = {},
+): string[] {
   let event: unknown;
   try {
     event = JSON.parse(line);
@@ -161,6 +180,7 @@ export function toSegmentMessages(line: string, arrivalDayStart: number): string
         traits: { name: rawProperties.company },
         type: 'group',
       });
+    if (options.anonymousVisitors && !Number.isNaN(at)) messages.push(...anonymousTraffic(common, id, at));
   }
   if (type === 'user_login' && id !== undefined)
     messages.push({
@@ -171,6 +191,55 @@ export function toSegmentMessages(line: string, arrivalDayStart: number): string
       type: platform === 'ios' || platform === 'android' ? 'screen' : 'page',
     });
   return messages.map((message) => JSON.stringify(message));
+}
+
+/** The new user's pricing-page view before signing up, and a visitor who never signs up. */
+function anonymousTraffic(
+  common: Record<string, unknown>,
+  signupId: string,
+  signupAt: number,
+): Record<string, unknown>[] {
+  const before = new Date(
+    Math.max(signupAt - 300_000, Math.floor(signupAt / 86_400_000) * 86_400_000),
+  ).toISOString();
+  const visitor = formatUuid(createHash('sha256').update(`visitor:${signupId}`).digest('hex'));
+  const context = {
+    device: { type: 'web' },
+    library: LIBRARIES.web,
+    ip: '198.51.100.23',
+    userAgent: 'Mozilla/5.0',
+  };
+  const anonymous = { ...common, userId: undefined, originalTimestamp: before, timestamp: before, context };
+  return [
+    {
+      ...anonymous,
+      anonymousId: common.anonymousId,
+      messageId: derivedId(signupId, 'pricing'),
+      name: 'Pricing',
+      properties: { path: '/pricing' },
+      type: 'page',
+    },
+    {
+      ...anonymous,
+      anonymousId: visitor,
+      messageId: derivedId(signupId, 'visitor-pricing'),
+      name: 'Pricing',
+      properties: { path: '/pricing' },
+      type: 'page',
+    },
+    {
+      ...anonymous,
+      anonymousId: visitor,
+      event: 'Feature Used',
+      messageId: derivedId(signupId, 'visitor-gallery'),
+      properties: {
+        featureId: 'template_gallery',
+        featureName: 'Template Gallery',
+        sessionId: `ses_${visitor.slice(0, 16)}`,
+      },
+      type: 'track',
+    },
+  ];
 }
 
 /** A stable anonymous id per user: the browser's, before and after sign-up. */

@@ -43,6 +43,8 @@ Options:
                            under segment-logs/<source-id>/<day-ms>/ (see docs/pipeline.md)
                                                                    default native
   --segment-source ID      the Segment source id in the keys       default DocsAppWeb1
+  --anonymous-visitors     with --format segment: anonymous traffic around each sign-up (a
+                           pricing-page view before it, a visitor who never signs up)
   --max-lines-per-file N   start a new part after N lines          default 0 (one file per day)
   --gzip-level N           1 (fastest) to 9                        default 1
   --workers N              threads generating days; output is the same for any N   default 1
@@ -131,6 +133,7 @@ function parse(argv: string[]): { help: true } | Parsed {
         'max-lines-per-file': { type: 'string' },
         format: { type: 'string' },
         'segment-source': { type: 'string' },
+        'anonymous-visitors': { type: 'boolean' },
         'gzip-level': { type: 'string' },
         workers: { type: 'string' },
         concurrency: { type: 'string' },
@@ -171,12 +174,13 @@ function parse(argv: string[]): { help: true } | Parsed {
   const format = values.format ?? 'native';
   if (format !== 'native' && format !== 'segment')
     throw new UsageError(`--format must be native or segment, got ${JSON.stringify(format)}`);
-  if (values['segment-source'] !== undefined && format !== 'segment')
-    throw new UsageError('--segment-source only applies with --format segment');
+  if ((values['segment-source'] !== undefined || values['anonymous-visitors']) && format !== 'segment')
+    throw new UsageError('--segment-source and --anonymous-visitors only apply with --format segment');
   const options: Parsed['options'] = {
     from,
     format,
     segmentSourceId: values['segment-source'],
+    anonymousVisitors: values['anonymous-visitors'],
     to,
     seed: number('seed', values.seed, integer(0), 'a non-negative integer') ?? 42,
     scale: number('scale', values.scale, (n) => n > 0 && n <= 1000, 'a number in (0, 1000]'),

@@ -3,7 +3,7 @@ import { prepareBulkTransaction } from './bulk';
 import { type Pool, withTransaction } from './db';
 import { DEFAULT_MIN_EVENT_TIMESTAMP } from './limits';
 import { runSqlFile } from './sql-files';
-import { MAX_LINE, stageShardRows } from './staging';
+import { MAX_LINE, resolveIdentities, stageShardRows } from './staging';
 
 /** What one outcome table held of the re-derived lines, before and after. */
 export interface OutcomeChange {
@@ -109,6 +109,7 @@ export async function reprocessDates(
        inner join reprocess_before as b on b.file_id = a.file_id`,
     );
     await client.query('delete from staging.reprocess_lines');
+    await resolveIdentities(client);
     const pending = await client.query<{ n: number }>('select count(*)::integer as n from ops.pending_dates');
     const totals = rows[0];
     const change = (outcome: (typeof OUTCOMES)[number]): OutcomeChange => ({

@@ -27,6 +27,7 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   { name: 'staging/is_number_at_least', dependsOn: [] },
   { name: 'staging/json_number', dependsOn: [] },
   { name: 'staging/min_event_at', dependsOn: [] },
+  { name: 'staging/signed_up_persons', dependsOn: [] },
   {
     name: 'staging/raw_events_checked',
     dependsOn: [

@@ -324,6 +324,8 @@ export async function finishStagingBatch(
       unmapped_rows: number;
       identity_rows: number;
     }[];
+    // New identify or alias calls may link ids to persons: the dates whose events move are marked.
+    if (rows.some((row) => row.identity_rows > 0)) await resolveIdentities(client);
     const rejected = await client.query<{ n: number }>(
       `select count(*)::integer as n from staging.quarantine
        where file_id = any($1) and reason = 'rejected_by_database'`,
@@ -341,6 +343,11 @@ export async function finishStagingBatch(
       rejectedByDatabase: rejected.rows[0]?.n ?? 0,
     };
   });
+}
+
+/** Rebuilds staging.identity_links from every identify and alias call, under the staging lock. */
+export async function resolveIdentities(client: PoolClient): Promise<void> {
+  await runSqlFile(client, 'steps/staging/identity_links.sql');
 }
 
 async function countFilesWaiting(db: Queryable): Promise<number> {

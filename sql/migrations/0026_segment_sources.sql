@@ -63,14 +63,6 @@ create index identity_messages_anonymous_idx on staging.identity_messages (anony
 
 -- Privileges: the defaults of sql/migrations/0017 (the transformer reads and writes staging; the loader
 -- writes raw.files already, format included). BI reads none of these.
--- A Segment track, page or screen call with an anonymousId and no userId is quarantined as
--- anonymous_only until identity resolution attributes such events to a person (docs/metrics.md 7).
-alter table staging.quarantine drop constraint quarantine_reason_check;
-alter table staging.quarantine add constraint quarantine_reason_check check (reason in (
-  'invalid_json', 'invalid_encoding', 'line_too_long', 'too_deeply_nested', 'number_out_of_range',
-  'not_an_object', 'missing_field', 'invalid_value', 'identifier_too_long', 'unknown_event_type',
-  'invalid_timestamp', 'timestamp_too_old', 'future_timestamp', 'rejected_by_database', 'anonymous_only'));
-
 -- The lines a reprocess re-derives (sql/steps/staging/reprocess_lines.sql): filled and emptied inside
 -- the reprocess's one transaction, so no other session ever sees a row of it.
 create table staging.reprocess_lines (

@@ -1,9 +1,9 @@
 -- severity: warn
--- description: Users with events before their signup event (their first version starts at the earliest of them).
+-- description: Users with events of their own before their signup event (their first version starts at the earliest of them). What they did anonymously before it, linked to them later, is expected.
 with first_events as (
   select user_id, min(event_at) as first_event_at
   from core.fact_events
-  where event_date = any(:dates::date[])
+  where event_date = any(:dates::date[]) and person_source = 'user_id'
   group by user_id
 )
 

@@ -15,18 +15,23 @@ const RANGE = { from: '2024-01-01', to: '2024-02-11', seed: 11, users: 120 } as 
 const dirs: string[] = [];
 let native: TestDatabase;
 let segment: TestDatabase;
+let visited: TestDatabase;
 beforeAll(async () => {
-  [native, segment] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  [native, segment, visited] = await Promise.all([
+    createTestDatabase(),
+    createTestDatabase(),
+    createTestDatabase(),
+  ]);
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([native?.drop(), segment?.drop()]);
+  await Promise.all([native?.drop(), segment?.drop(), visited?.drop()]);
   await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-async function load(db: TestDatabase, format: 'native' | 'segment') {
+async function load(db: TestDatabase, format: 'native' | 'segment', anonymousVisitors = false) {
   const dir = await mkdtemp(path.join(tmpdir(), `segment-equals-native-${format}-`));
   dirs.push(dir);
-  const summary = await generate({ ...RANGE, format, outDir: dir });
+  const summary = await generate({ ...RANGE, format, anonymousVisitors, outDir: dir });
   const files = await listLandedFiles(dir);
   const run = await runWarehouse(db.pool, {
     asOf: RANGE.to,
@@ -36,9 +41,14 @@ async function load(db: TestDatabase, format: 'native' | 'segment') {
 }
 
 /** A table as sorted JSON lines, without the columns that say where or when a row was written. */
-async function contents(pool: Pool, table: string, leaveOut: readonly string[] = []): Promise<string[]> {
+async function contents(
+  pool: Pool,
+  table: string,
+  where = 'true',
+  leaveOut: readonly string[] = [],
+): Promise<string[]> {
   const { rows } = await pool.query<{ row: Record<string, unknown> }>(
-    `select to_jsonb(t) as row from ${table} as t`,
+    `select to_jsonb(t) as row from ${table} as t where ${where}`,
   );
   const skip = new Set(['file_id', 'line_number', 'loaded_at', 'built_at', 'refreshed_at', ...leaveOut]);
   return rows
@@ -104,4 +114,56 @@ test('Segment messages through the mapping give the native warehouse, table for 
   );
   expect(identified.rows).toHaveLength(signups);
   expect(identified.rows.every((row) => row.email.includes('@') && row.plan !== null)).toBe(true);
+}, 240_000);
+
+test('with anonymous visitors switched on, the only differences are the anonymous persons', async () => {
+  const v = await load(visited, 'segment', true);
+  expect(v.run.quality.filter((check) => !check.passed)).toEqual([]);
+  const signups = v.summary.eventsByType.user_signed_up;
+  const anonymous = await visited.pool.query<{ persons: number; events: number }>(
+    `select count(distinct user_id)::integer as persons, count(*)::integer as events
+     from core.fact_events where person_source = 'anonymous'`,
+  );
+  // One visitor per sign-up, who never signs up; the users' own pricing-page views are unmapped.
+  expect(anonymous.rows[0]).toEqual({ persons: signups, events: signups });
+
+  const signedUp = 'user_id in (select user_id from core.dim_users)';
+  for (const [table, where] of [
+    ['core.fact_events', "person_source <> 'anonymous'"],
+    ['core.fact_daily_user_activity', signedUp],
+    ['core.dim_users', 'true'],
+    ['core.dim_user_accounts', 'true'],
+    ['core.fact_customer_mrr_monthly', 'true'],
+    ['analytics.user_retention_cohorts', 'true'],
+    ['analytics.churn_risk_scores', 'true'],
+    ['analytics.mrr_monthly', 'true'],
+    ['analytics.daily_active_accounts', 'true'],
+  ] as const) {
+    const [a, b] = await Promise.all([
+      contents(native.pool, table, where),
+      contents(visited.pool, table, where),
+    ]);
+    expect({ table, empty: a.length === 0 }).toEqual({ table, empty: false });
+    expect(b).toEqual(a);
+  }
+  // DAU: the native figure plus the anonymous persons active that day, exactly.
+  const dau = async (pool: Pool) =>
+    Object.fromEntries(
+      (await pool.query('select activity_date, dau from analytics.daily_active_users')).rows.map((row) => [
+        row.activity_date,
+        Number(row.dau),
+      ]),
+    );
+  const anonymousByDay = Object.fromEntries(
+    (
+      await visited.pool.query(
+        `select event_date, count(distinct user_id)::integer as n from core.fact_events
+         where person_source = 'anonymous' group by event_date`,
+      )
+    ).rows.map((row) => [row.event_date, row.n]),
+  );
+  const [nativeDau, visitedDau] = await Promise.all([dau(native.pool), dau(visited.pool)]);
+  expect(Object.keys(anonymousByDay).length).toBeGreaterThan(5);
+  for (const [day, value] of Object.entries(visitedDau))
+    expect({ day, dau: value }).toEqual({ day, dau: (nativeDau[day] ?? 0) + (anonymousByDay[day] ?? 0) });
 }, 240_000);

@@ -141,12 +141,12 @@ cross join lateral (
           then array['identity_message', source.message_type]
         -- No mapping covers it: kept in staging.unmapped_events, for a mapping added later.
         when source.is_segment and m.event_type is null then array['unmapped_event', left(source.message_name, 200)]
-        when source.is_segment and coalesce(user_id, '') = '' then array['anonymous_only', 'anonymousId']
         when coalesce(event_id, '') = '' then array['missing_field', 'event_id']
         when event_id_type <> 'string' then array['invalid_value', 'event_id']
         when event_type is null then array['missing_field', 'event_type']
         when event_timestamp is null then array['missing_field', 'event_timestamp']
-        when coalesce(user_id, '') = '' then array['missing_field', 'user_id']
+        -- A Segment message may name its person by anonymousId alone: identity resolution attributes it.
+        when coalesce(user_id, '') = '' and not source.is_segment then array['missing_field', 'user_id']
         when user_id_type not in ('string', 'number') then array['invalid_value', 'user_id']
         when session_id_type not in ('string', 'number', 'null') then array['invalid_value', 'session_id']
         when properties_type not in ('object', 'null') then array['invalid_value', 'properties']

@@ -38,10 +38,13 @@ delete from analytics.fact_daily_user_features where activity_date = any(:dates:
 insert into analytics.fact_daily_user_features
 select * from core.fact_daily_user_features where activity_date = any(:dates::date[]);
 
+-- The persons the core rebuilt (core.dim_users' touched users), and the ids a link took away.
 create temp table publish_touched_users on commit drop as
-select distinct user_id from staging.events where event_date = any(:dates::date[]);
+select user_id from staging.signed_up_persons(:dates::date[]);
 
-delete from analytics.dim_users where user_id in (select user_id from publish_touched_users);
+delete from analytics.dim_users
+where user_id in (select user_id from publish_touched_users)
+   or user_id in (select source_id from staging.identity_links);
 insert into analytics.dim_users
 select * from core.dim_users where user_id in (select user_id from publish_touched_users);
 

@@ -4,16 +4,16 @@
 -- else the user alone (a one-person account, is_personal, with the user's id). A user with no event
 -- left has no row.
 create temp table account_users on commit drop as
-select distinct user_id
-from staging.events
-where event_date = any(:dates::date[])
+select user_id from staging.signed_up_persons(:dates::date[])
 union
 select user_id
 from core.dim_user_accounts
 where (first_event_at at time zone 'UTC')::date = any(:dates::date[])
    or (account_event_at at time zone 'UTC')::date = any(:dates::date[]);
 
-delete from core.dim_user_accounts where user_id in (select user_id from account_users);
+delete from core.dim_user_accounts
+where user_id in (select user_id from account_users)
+   or user_id in (select source_id from staging.identity_links);
 
 insert into core.dim_user_accounts (
   user_id, account_id, is_personal, account_event_at, account_event_id, first_event_at

@@ -23,7 +23,8 @@ with kept as (
     c.feature_name, c.edit_duration_seconds, c.characters_added, c.duration_seconds, c.session_duration_seconds,
     c.plan, c.previous_plan, c.billing_cycle, c.reason, c.login_method, c.share_type, c.title, c.template,
     c.email, c.full_name, c.company, c.country, c.signup_source, c.platform, c.ip_address, c.user_agent,
-    c.account_id, c.mrr, c.amount, c.currency, c.file_id, c.line_number
+    c.account_id, c.mrr, c.amount, c.currency, c.file_id, c.line_number,
+    case when coalesce(c.user_id, '') = '' then nullif(c.anonymous_id, '') end as anonymous_id
   from staging.raw_events_checked as c
   where c.file_id = any(:file_ids::bigint[])
     and c.event_hash % :shard_count::integer = :shard::integer
@@ -42,13 +43,15 @@ inserted as (
     event_id, event_type, event_at, event_date, user_id, session_id, document_id, feature_id, feature_name,
     edit_duration_seconds, characters_added, duration_seconds, session_duration_seconds, plan, previous_plan,
     billing_cycle, reason, login_method, share_type, title, template, email, full_name, company, country,
-    signup_source, platform, ip_address, user_agent, account_id, mrr, amount, currency, file_id, line_number
+    signup_source, platform, ip_address, user_agent, account_id, mrr, amount, currency, file_id, line_number,
+    anonymous_id
   )
   select
-    event_id, event_type, event_at, event_date, user_id, session_id, document_id, feature_id, feature_name,
-    edit_duration_seconds, characters_added, duration_seconds, session_duration_seconds, plan, previous_plan,
-    billing_cycle, reason, login_method, share_type, title, template, email, full_name, company, country,
-    signup_source, platform, ip_address, user_agent, account_id, mrr, amount, currency, file_id, line_number
+    event_id, event_type, event_at, event_date, nullif(user_id, ''), session_id, document_id, feature_id,
+    feature_name, edit_duration_seconds, characters_added, duration_seconds, session_duration_seconds, plan,
+    previous_plan, billing_cycle, reason, login_method, share_type, title, template, email, full_name, company,
+    country, signup_source, platform, ip_address, user_agent, account_id, mrr, amount, currency, file_id,
+    line_number, anonymous_id
   from kept
   returning file_id, line_number, event_date
 )

@@ -157,6 +157,7 @@ const ADDED_SINCE_MODELS = [
   'analytics/daily_active_accounts',
   'analytics/account_retention_cohorts',
   'ops/unmapped_events_by_name',
+  'staging/signed_up_persons',
 ];
 /** 0018, which brings the models, and every migration after it. */
 const SINCE_MODELS = listMigrations()
