@@ -82,8 +82,8 @@ async function main(): Promise<void> {
       const rate = (r: typeof native) => Math.round(r.events / r.seconds);
       ratios.push(rate(segment) / rate(native));
       console.log(
-        `round ${round + 1}: native ${rate(native).toLocaleString('en-US')} events/s (${native.seconds.toFixed(2)} s; load ${native.load.toFixed(2)} s, stage ${native.staging.toFixed(2)} s), ` +
-          `segment ${rate(segment).toLocaleString('en-US')} events/s (${segment.seconds.toFixed(2)} s; load ${segment.load.toFixed(2)} s, stage ${segment.staging.toFixed(2)} s), ` +
+        `round ${round + 1}: native ${rate(native).toLocaleString('en-US')} events/s (${native.seconds.toFixed(2)} s, of which staging ${native.staging.toFixed(2)} s), ` +
+          `segment ${rate(segment).toLocaleString('en-US')} events/s (${segment.seconds.toFixed(2)} s, of which staging ${segment.staging.toFixed(2)} s), ` +
           `segment ÷ native ${(rate(segment) / rate(native)).toFixed(2)}`,
       );
     }

@@ -44,6 +44,8 @@ cross join lateral (
       where u.value is not null and u.value <> 'null'
     ) end as fields
   ) as mapped
+  -- Once per row: each use of mapped_fields below would run the subquery again.
+  offset 0
 ) as source
 cross join lateral (
   select case when not source.is_segment or source.message is null then e.payload else jsonb_strip_nulls(
