@@ -47,7 +47,6 @@ async function runOnce(dir: string, format: Format, round: number) {
         seconds,
         events: run.staging.staged,
         staging: steps.stage_events ?? 0,
-        load: steps.load_file ?? 0,
       };
     } finally {
       await pool.end();
