@@ -28,6 +28,7 @@ export function addStacks(app: App): {
       minEventTimestamp: floor === undefined ? undefined : parseMinEventTimestamp(floor, 'minEventTimestamp'),
       stagingBatchMaxLines:
         lines === undefined ? undefined : parsePositiveInteger(lines, 'stagingBatchMaxLines'),
+      fullIpAddresses: context('fullIpAddresses') === 'true',
     };
   };
   if (context('databaseSecretName') || context('databaseSecretArn')) {

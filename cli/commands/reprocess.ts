@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isCalendarDate } from '../../lambdas/warehouse/analytics';
+import { fullIpAddresses, minEventTimestamp } from '../../lambdas/handlers/settings';
 import { createPool } from '../../lambdas/warehouse/db';
 import { migrate } from '../../lambdas/warehouse/migrate';
 import { reprocessDates, type ReprocessResult } from '../../lambdas/warehouse/reprocess';
@@ -57,7 +58,11 @@ export async function reprocessCommand(argv: string[], write: Writer): Promise<n
     const started = Date.now();
     let result: ReprocessResult;
     try {
-      result = await reprocessDates(transformer, { from, to });
+      result = await reprocessDates(
+        transformer,
+        { from, to },
+        { minEventTimestamp: minEventTimestamp(), fullIpAddresses: fullIpAddresses() },
+      );
     } finally {
       await transformer.end();
     }

@@ -14,6 +14,14 @@ export function minEventTimestamp(): string {
   return value === undefined || value === '' ? DEFAULT_MIN_EVENT_TIMESTAMP : parseMinEventTimestamp(value);
 }
 
+/** Whether staging keeps IP addresses whole (FULL_IP_ADDRESSES=on) instead of their /24 or /48. */
+export function fullIpAddresses(): boolean {
+  const value = process.env.FULL_IP_ADDRESSES;
+  if (value === undefined || value === '' || value === 'off') return false;
+  if (value === 'on') return true;
+  throw new Error(`FULL_IP_ADDRESSES must be on or off, got ${JSON.stringify(value)}`);
+}
+
 /**
  * How much one staging batch takes (STAGING_BATCH_MAX_LINES, STAGING_BATCH_MAX_BYTES): less for a
  * smaller database server, so that each call stays well inside the function's timeout.

@@ -3,7 +3,7 @@ import { publishedAsOfIfNothingNew } from '../warehouse/analytics';
 import { snapshotPendingDates } from '../warehouse/runs';
 import { stageLoadedFiles, type StageResult } from '../warehouse/staging';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
-import { minEventTimestamp, stagingBatchLimits } from './settings';
+import { fullIpAddresses, minEventTimestamp, stagingBatchLimits } from './settings';
 import { expectString, runStep } from './step';
 import { lambdaHandler } from './telemetry';
 
@@ -47,6 +47,7 @@ export function createStageEventsHandler(deps: HandlerDependencies) {
         const staging = await stageLoadedFiles(pool, {
           runId,
           minEventTimestamp: minEventTimestamp(),
+          fullIpAddresses: fullIpAddresses(),
           batchLimits: stagingBatchLimits(),
         });
         const pending = await snapshotPendingDates(pool);

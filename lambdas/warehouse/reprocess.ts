@@ -1,9 +1,8 @@
 import { isCalendarDate } from './analytics';
 import { prepareBulkTransaction } from './bulk';
 import { type Pool, withTransaction } from './db';
-import { DEFAULT_MIN_EVENT_TIMESTAMP } from './limits';
 import { runSqlFile } from './sql-files';
-import { MAX_LINE, resolveIdentities, stageShardRows } from './staging';
+import { applyStagingSettings, MAX_LINE, resolveIdentities, stageShardRows } from './staging';
 
 /** What one outcome table held of the re-derived lines, before and after. */
 export interface OutcomeChange {
@@ -38,7 +37,7 @@ const OUTCOMES = ['staged', 'quarantined', 'duplicates', 'unmapped', 'identities
 export async function reprocessDates(
   pool: Pool,
   range: { from: string; to: string },
-  options: { minEventTimestamp?: string } = {},
+  options: { minEventTimestamp?: string; fullIpAddresses?: boolean } = {},
 ): Promise<ReprocessResult> {
   if (!isCalendarDate(range.from) || !isCalendarDate(range.to))
     throw new RangeError(`reprocess needs two dates YYYY-MM-DD, got ${range.from} and ${range.to}`);
@@ -48,9 +47,7 @@ export async function reprocessDates(
     // The lock the staging batches take, then the shard's bulk settings.
     await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:staging'))`);
     await prepareBulkTransaction(client, 'reprocess');
-    await client.query(`select set_config('saas_pipeline.min_event_at', $1, true)`, [
-      options.minEventTimestamp ?? DEFAULT_MIN_EVENT_TIMESTAMP,
-    ]);
+    await applyStagingSettings(client, options);
     await client.query('delete from staging.reprocess_lines');
     await runSqlFile(client, 'steps/staging/reprocess_lines.sql', dates);
     const { rows: files } = await client.query<{ file_id: number }>(

@@ -28,6 +28,7 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   { name: 'staging/json_number', dependsOn: [] },
   { name: 'staging/min_event_at', dependsOn: [] },
   { name: 'staging/signed_up_persons', dependsOn: [] },
+  { name: 'staging/truncated_ip', dependsOn: [] },
   {
     name: 'staging/raw_events_checked',
     dependsOn: [
@@ -35,6 +36,7 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
       'staging/is_number_at_least',
       'staging/json_number',
       'staging/min_event_at',
+      'staging/truncated_ip',
     ],
   },
 

@@ -48,6 +48,19 @@ export interface StageOptions {
   readonly minEventTimestamp?: string;
   /** The run staging: recorded on the batch, so that the quality gate finds the run's files. */
   readonly runId?: string;
+  /** Keep IP addresses whole instead of their /24 or /48 (FULL_IP_ADDRESSES=on). @default false */
+  readonly fullIpAddresses?: boolean;
+}
+
+/** The session settings the staging rules read: the earliest event time, and whether IPs stay whole. */
+export async function applyStagingSettings(
+  client: PoolClient,
+  settings: { minEventTimestamp?: string; fullIpAddresses?: boolean },
+): Promise<void> {
+  await client.query(
+    `select set_config('saas_pipeline.min_event_at', $1, true), set_config('saas_pipeline.full_ip_addresses', $2, true)`,
+    [settings.minEventTimestamp ?? DEFAULT_MIN_EVENT_TIMESTAMP, settings.fullIpAddresses ? 'on' : 'off'],
+  );
 }
 
 /**
@@ -72,9 +85,8 @@ export async function stageLoadedFiles(pool: Pool, options: StageOptions = {}): 
     };
   }
   await refreshRawStatistics(pool, batch);
-  const minEventAt = options.minEventTimestamp ?? DEFAULT_MIN_EVENT_TIMESTAMP;
   await allSettledOrThrow(
-    Array.from({ length: batch.shardCount }, (_, shard) => stageShard(pool, batch, shard, minEventAt)),
+    Array.from({ length: batch.shardCount }, (_, shard) => stageShard(pool, batch, shard, options)),
   );
   return finishStagingBatch(pool, batch, options.runId);
 }
@@ -144,7 +156,7 @@ export async function stageShard(
   pool: Pool,
   batch: StagingBatch,
   shard: number,
-  minEventAt = DEFAULT_MIN_EVENT_TIMESTAMP,
+  settings: Pick<StageOptions, 'minEventTimestamp' | 'fullIpAddresses'> = {},
 ): Promise<void> {
   await withTransaction(pool, async (client) => {
     await prepareBulkTransaction(client, `staging:${batch.batchId}:${shard}`);
@@ -153,7 +165,7 @@ export async function stageShard(
       shard,
     ]);
     if (done.rowCount) return;
-    await client.query(`select set_config('saas_pipeline.min_event_at', $1, true)`, [minEventAt]);
+    await applyStagingSettings(client, settings);
     await stageShardRows(client, {
       file_ids: batch.fileIds,
       shard,

@@ -50,6 +50,8 @@ export interface PipelineStateMachineProps {
   readonly minEventTimestamp?: string;
   /** Lines one staging batch takes at most: STAGING_BATCH_MAX_LINES. @default 5,000,000 */
   readonly stagingBatchMaxLines?: number;
+  /** Keep IP addresses whole instead of their /24 (IPv4) or /48 (IPv6): FULL_IP_ADDRESSES. @default false */
+  readonly fullIpAddresses?: boolean;
 }
 
 /**
@@ -105,7 +107,11 @@ export class PipelineStateMachine extends Construct {
         fn('stage-events', 'Type, validate and deduplicate loaded files', Duration.minutes(15)).bindDatabase(
           transformer,
         ),
-        { MIN_EVENT_TIMESTAMP: props.minEventTimestamp, STAGING_BATCH_MAX_LINES: props.stagingBatchMaxLines },
+        {
+          MIN_EVENT_TIMESTAMP: props.minEventTimestamp,
+          STAGING_BATCH_MAX_LINES: props.stagingBatchMaxLines,
+          FULL_IP_ADDRESSES: props.fullIpAddresses ? 'on' : undefined,
+        },
       ),
       'build-model': fn(
         'build-model',

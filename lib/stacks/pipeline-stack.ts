@@ -43,6 +43,8 @@ export interface PipelineStackProps extends StackProps {
   readonly minEventTimestamp?: string;
   /** Lines one staging batch takes at most. @default 5,000,000 */
   readonly stagingBatchMaxLines?: number;
+  /** Keep IP addresses whole instead of their /24 or /48. @default false */
+  readonly fullIpAddresses?: boolean;
   /** Send the alarms to this address. @default none: subscribe to the topic later */
   readonly alarmEmail?: string;
   /** Landing files move to Infrequent Access after this many days. @default 30 */
@@ -125,6 +127,7 @@ export class PipelineStack extends Stack {
       loaderSecret: logins.loader,
       transformerSecret: logins.transformer,
       minEventTimestamp: props.minEventTimestamp,
+      fullIpAddresses: props.fullIpAddresses,
       stagingBatchMaxLines: props.stagingBatchMaxLines,
       vpc: props.database?.vpc,
       vpcSubnets: props.database?.vpcSubnets,

@@ -41,3 +41,13 @@ update analytics.dim_users as p set first_seen_at = u.first_seen_at
 from core.dim_users as u
 where u.user_id = p.user_id and u.version_number = p.version_number;
 grant select (first_seen_at) on analytics.dim_users to analytics_reader;
+
+-- IP addresses are stored truncated from now on (staging.truncated_ip, sql/models/staging): the IPv4
+-- addresses staged before are cut to their /24 here; any other value (an IPv6 address, which
+-- the model's function truncates to its /48 when staged now) is cleared: this migration runs before
+-- that function exists. Set FULL_IP_ADDRESSES=on to keep whole addresses of what is staged next.
+update staging.events
+set ip_address = case
+  when ip_address ~ '^([0-9]{1,3}\.){3}[0-9]{1,3}$' then regexp_replace(ip_address, '[0-9]{1,3}$', '0')
+end
+where ip_address is not null and ip_address !~ '^([0-9]{1,3}\.){3}0$';

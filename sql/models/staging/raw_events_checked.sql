@@ -231,7 +231,8 @@ cross join lateral (
     country,
     signup_source,
     platform,
-    ip_address,
+    -- Its /24 or /48 unless the setting keeps it whole (staging.truncated_ip).
+    staging.truncated_ip(ip_address) as ip_address,
     user_agent,
     e.line,
     -- The revenue fields (migration 0019), after the columns the view had before them.

@@ -158,6 +158,7 @@ const ADDED_SINCE_MODELS = [
   'analytics/account_retention_cohorts',
   'ops/unmapped_events_by_name',
   'staging/signed_up_persons',
+  'staging/truncated_ip',
 ];
 /** 0018, which brings the models, and every migration after it. */
 const SINCE_MODELS = listMigrations()
@@ -372,7 +373,7 @@ test('a model dropped from the list loses its record; the order of the list is c
   const reversed = { ...schema, models: [...schema.models].reverse() };
   const before = await records(upgraded.pool);
   await expect(migrate(upgraded.pool, reversed)).rejects.toThrow(
-    'Schema model staging/raw_events_checked depends on staging/parse_event_timestamp, staging/is_number_at_least, staging/json_number, staging/min_event_at, which must come before it',
+    'Schema model staging/raw_events_checked depends on staging/parse_event_timestamp, staging/is_number_at_least, staging/json_number, staging/min_event_at, staging/truncated_ip, which must come before it',
   );
   expect(await records(upgraded.pool)).toEqual(before);
 });
@@ -423,6 +424,7 @@ test('each model declares every dependency PostgreSQL records on another model',
     { model: 'staging/raw_events_checked', dependsOn: 'staging/json_number' },
     { model: 'staging/raw_events_checked', dependsOn: 'staging/min_event_at' },
     { model: 'staging/raw_events_checked', dependsOn: 'staging/parse_event_timestamp' },
+    { model: 'staging/raw_events_checked', dependsOn: 'staging/truncated_ip' },
   ]);
   for (const { model, dependsOn } of recorded)
     expect(SCHEMA_MODELS.find((m) => m.name === model)?.dependsOn).toContain(dependsOn);

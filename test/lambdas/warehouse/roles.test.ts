@@ -119,6 +119,24 @@ test('BI reads every column of the published analytics but the personal ones', a
   expect(rows.filter((row) => row.readable).length).toBeGreaterThan(100);
 });
 
+test('no column BI can read, in any schema, holds an email, a name, an IP address, a user agent or a raw line', async () => {
+  const { rows } = await db.pool.query<{ column: string }>(
+    `select c.table_schema || '.' || c.table_name || '.' || c.column_name as column
+     from information_schema.columns as c
+     where c.table_schema not in ('pg_catalog', 'information_schema')
+       and c.column_name in ('email', 'full_name', 'name', 'ip_address', 'user_agent', 'payload', 'line', 'raw_line', 'traits')
+       and has_column_privilege('analytics_reader', format('%I.%I', c.table_schema, c.table_name), c.column_name, 'select')
+     order by 1`,
+  );
+  expect(rows).toEqual([]);
+  // Where they are: the pipeline's layers, which BI cannot read at all.
+  const held = await db.pool.query<{ n: number }>(
+    `select count(*)::integer as n from information_schema.columns
+     where table_schema in ('raw', 'staging', 'core') and column_name in ('email', 'full_name', 'ip_address', 'user_agent')`,
+  );
+  expect(held.rows[0]?.n).toBeGreaterThan(4);
+});
+
 test('the reader cannot write even outside a read-only transaction', async () => {
   const writer = createPool(db.url, 1, { role: 'analytics_reader' });
   try {

@@ -216,7 +216,7 @@ test('spec fields are read into the contract: messageId, the time in order of pr
   );
   const base = {
     platform: 'web',
-    ip_address: context.ip,
+    ip_address: '203.0.113.0', // context.ip, to its /24 (staging.truncated_ip)
     user_agent: context.userAgent,
     account_id: 'acct_1',
   };
