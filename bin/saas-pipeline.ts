@@ -16,6 +16,7 @@ Commands:
   upload      put event files from a folder into the landing bucket
   run         execute the state machine: load new files, rebuild what they touched
   reprocess   re-derive staging and core for a range of dates from raw (after a new mapping)
+  forget      erase a person from every layer, with an audit record and a tombstone
   status      recent runs, step timings, file ledger, rejected files, quarantine and quality
   files       the file ledger; "files retry KEY" lets a rejected file be tried again
   serve       serve the Executive Overview dashboard on http://127.0.0.1:8080/
@@ -54,6 +55,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
     return (await import('../cli/commands/upload')).uploadCommand(argv, write);
   },
   reprocess: async (argv) => (await import('../cli/commands/reprocess')).reprocessCommand(argv, write),
+  forget: async (argv) => (await import('../cli/commands/forget')).forgetCommand(argv, write),
   status: async (argv) => (await import('../cli/commands/status')).statusCommand(argv, write),
   files: async (argv) => (await import('../cli/commands/files')).filesCommand(argv, write),
   serve: async (argv) => (await import('../cli/commands/dashboard')).serveCommand(argv, write),

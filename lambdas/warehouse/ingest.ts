@@ -7,6 +7,7 @@ import { asRejection, ByteCounter, InflationGuard } from './inflation-guard';
 import { countLoadAttempt, existingFileId, recordLoadFailure, recordRejection } from './file-ledger';
 import { FILE_LIMITS, type FileLimits } from './limits';
 import { COPY_COLUMNS, COPY_OPTIONS, NdjsonToCopyRows } from './ndjson-to-copy';
+import { readTombstones } from './erasure';
 import { formatOfKey } from './source-format';
 
 export interface IngestSource {
@@ -106,7 +107,7 @@ export async function ingestFile(
       return result(await existingFileId(client, source), 'skipped');
     }
     const limits = options.limits ?? FILE_LIMITS;
-    const converter = new NdjsonToCopyRows(claimed, limits.maxLines);
+    const converter = new NdjsonToCopyRows(claimed, limits.maxLines, await readTombstones(client));
     let inflated: InflationGuard;
     try {
       inflated = await copyRows(client, source.body, converter, limits);
@@ -122,9 +123,9 @@ export async function ingestFile(
     await client.query(
       `update raw.files
           set status = 'loaded', line_count = $2, row_count = $3, invalid_line_count = $4,
-              blank_line_count = $5, inflated_bytes = $6, loaded_at = now(), error = null
+              blank_line_count = $5, inflated_bytes = $6, forgotten_lines = $7, loaded_at = now(), error = null
         where file_id = $1`,
-      [claimed, counts.lines, counts.rows, counts.invalid, counts.blank, inflated.bytes],
+      [claimed, counts.lines, counts.rows, counts.invalid, counts.blank, inflated.bytes, counts.forgotten],
     );
     await client.query('commit');
     return result(claimed, 'loaded', {

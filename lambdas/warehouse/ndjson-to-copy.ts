@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { Transform, type TransformCallback } from 'node:stream';
 import { FileRejection } from './inflation-guard';
 import { LINE_LIMITS } from './limits';
+import { namesErasedPerson, type Tombstones } from './erasure';
 import { lineProblem, type LineProblem } from './line-checks';
 
 export interface LineCounts {
@@ -12,6 +13,8 @@ export interface LineCounts {
   /** Lines written without a payload, with the reason they have none. */
   invalid: number;
   blank: number;
+  /** Lines that name an erased person (ops.erased_ids): dropped, counted here and nowhere else. */
+  forgotten: number;
 }
 
 /** The columns of raw.events that COPY fills, in the order the rows below give them. */
@@ -33,7 +36,7 @@ const JSON_BLANK = /^[ \t\r]*$/;
  * memory never holds more than one line of the maximum length, however many lines are bad.
  */
 export class NdjsonToCopyRows extends Transform {
-  readonly counts: LineCounts = { lines: 0, rows: 0, invalid: 0, blank: 0 };
+  readonly counts: LineCounts = { lines: 0, rows: 0, invalid: 0, blank: 0, forgotten: 0 };
   private readonly fileId: string;
   private lineNumber = 0;
   /** Bytes of the line begun in an earlier chunk, at most maxLineBytes of them. */
@@ -46,6 +49,8 @@ export class NdjsonToCopyRows extends Transform {
     fileId: number,
     /** Past this many lines the stream fails with a FileRejection (too_many_lines). */
     private readonly maxLines = Number.POSITIVE_INFINITY,
+    /** The erased persons: a line that names one is dropped (lambdas/warehouse/erasure.ts). */
+    private readonly tombstones: Tombstones | null = null,
   ) {
     super({ writableHighWaterMark: 64 * 1024, readableHighWaterMark: 256 * 1024 });
     this.fileId = String(fileId);
@@ -150,6 +155,11 @@ export class NdjsonToCopyRows extends Transform {
     const problem: LineProblem | null = validUtf8
       ? lineProblem(line)
       : { reason: 'invalid_encoding', detail: 'the line is not valid UTF-8' };
+    if (this.tombstones !== null && namesErasedPerson(line, this.tombstones)) {
+      this.counts.lines--;
+      this.counts.forgotten++;
+      return '';
+    }
     if (problem !== null) return this.invalidRow(lineNumber, line, problem);
     this.counts.rows++;
     // A bare CR is legal JSON whitespace between tokens (never inside a string), but ends a COPY row.

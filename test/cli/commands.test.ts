@@ -117,6 +117,13 @@ test('the Segment format end to end: generate, upload, run, status shows the unm
     const after = await cli(['run', '--as-of', '2024-01-06'], env);
     expect(after.code).toBe(0);
     expect(after.stdout).toMatch(/succeeded in [\d.]+ s; analytics as of 2024-01-06/);
+
+    expect((await cli(['forget'], env)).code).toBe(2);
+    const forgot = await cli(['forget', '--user', 'usr_000001', '--by', 'cli test'], env);
+    expect(forgot.code).toBe(0);
+    expect(forgot.stdout).toMatch(/forget: erasure 1, 2 ids \(hash [0-9a-f]{12}…\)/);
+    expect(forgot.stdout).toMatch(/raw\.events\s+\d+/);
+    expect(forgot.stdout).toMatch(/succeeded in [\d.]+ s; analytics as of/);
   } finally {
     await segmentDb.drop();
     await rm(segmentHome, { recursive: true, force: true });

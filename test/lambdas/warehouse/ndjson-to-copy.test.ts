@@ -1,3 +1,4 @@
+import { idHash } from '../../../lambdas/warehouse/erasure';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -44,7 +45,7 @@ test('the same rows whatever the chunk boundaries, even inside a UTF-8 character
   const once = await convert([whole]);
   const byteByByte = await convert([...whole].map((byte) => Buffer.from([byte])));
   expect(byteByByte).toEqual(once);
-  expect(once.counts).toEqual({ lines: 4, rows: 3, invalid: 1, blank: 2 });
+  expect(once.counts).toEqual({ lines: 4, rows: 3, invalid: 1, blank: 2, forgotten: 0 });
   // file id, line number, payload, line, reason, parser message
   expect(once.rows.map((row) => row.slice(0, 3))).toEqual([
     ['7', '1', '{"event_id":"a","note":"café 😀"}'],
@@ -63,7 +64,7 @@ test('a line past the limit keeps only a prefix, and the lines after it are read
     Buffer.from('\n{"event_id":"after"}\n'),
   ];
   const { rows, counts } = await convert(chunks);
-  expect(counts).toEqual({ lines: 3, rows: 2, invalid: 1, blank: 0 });
+  expect(counts).toEqual({ lines: 3, rows: 2, invalid: 1, blank: 0, forgotten: 0 });
   expect(rows[1]?.[4]).toBe('line_too_long');
   expect(rows[1]?.[3]).toHaveLength(LINE_LIMITS.keptPrefixBytes);
   expect(rows[2]?.slice(1, 3)).toEqual(['3', '{"event_id":"after"}']);
@@ -147,3 +148,30 @@ function chunksOf(buffer: Buffer, size: number): Buffer[] {
   for (let i = 0; i < buffer.length; i += size) chunks.push(buffer.subarray(i, i + size));
   return chunks;
 }
+
+test('a line that names an erased person is dropped and counted as forgotten, JSON or not', async () => {
+  const salt = 'salt';
+  const tombstones = { salt, hashes: new Set([idHash(salt, 'usr_gone'), idHash(salt, 'anon-gone')]) };
+  const converter = new NdjsonToCopyRows(7, Number.POSITIVE_INFINITY, tombstones);
+  const out = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    converter.on('data', (chunk: Buffer | string) => (text += chunk.toString()));
+    converter.on('end', () => resolve(text));
+    converter.on('error', reject);
+    converter.end(
+      Buffer.from(
+        [
+          '{"event_id":"a","user_id":"usr_gone"}',
+          '{"messageId":"b","anonymousId":"anon-gone","type":"track"}',
+          '{"event_id":"c","user_id":"usr_kept"}',
+          '{"event_id":"d","user_id":"usr_gone"', // not JSON, still theirs
+          '{"event_id":"e","user_id":"usr_gone_too"}',
+        ].join('\n') + '\n',
+      ),
+    );
+  });
+  expect(converter.counts).toEqual({ lines: 2, rows: 2, invalid: 0, blank: 0, forgotten: 3 });
+  expect(out).toContain('usr_kept');
+  expect(out).toContain('usr_gone_too');
+  expect(out).not.toContain('"usr_gone"');
+});
