@@ -9,6 +9,7 @@ import { FILE_LIMITS, type FileLimits } from './limits';
 import { COPY_COLUMNS, COPY_OPTIONS, NdjsonToCopyRows } from './ndjson-to-copy';
 import { readTombstones } from './erasure';
 import { formatOfKey } from './source-format';
+import { UserAgentCollector } from './user-agents';
 
 export interface IngestSource {
   readonly bucket: string;
@@ -107,7 +108,11 @@ export async function ingestFile(
       return result(await existingFileId(client, source), 'skipped');
     }
     const limits = options.limits ?? FILE_LIMITS;
-    const converter = new NdjsonToCopyRows(claimed, limits.maxLines, await readTombstones(client));
+    const userAgents = new UserAgentCollector();
+    const converter = new NdjsonToCopyRows(claimed, limits.maxLines, {
+      tombstones: await readTombstones(client),
+      userAgents,
+    });
     let inflated: InflationGuard;
     try {
       inflated = await copyRows(client, source.body, converter, limits);
@@ -120,6 +125,7 @@ export async function ingestFile(
       return result(fileId, 'rejected', { rejectReason: rejection.reason, detail: rejection.detail });
     }
     const { counts } = converter;
+    await userAgents.save(client);
     await client.query(
       `update raw.files
           set status = 'loaded', line_count = $2, row_count = $3, invalid_line_count = $4,

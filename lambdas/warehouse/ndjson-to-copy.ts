@@ -4,6 +4,7 @@ import { FileRejection } from './inflation-guard';
 import { LINE_LIMITS } from './limits';
 import { namesErasedPerson, type Tombstones } from './erasure';
 import { lineProblem, type LineProblem } from './line-checks';
+import type { UserAgentCollector } from './user-agents';
 
 export interface LineCounts {
   /** Non-blank lines read. */
@@ -49,8 +50,12 @@ export class NdjsonToCopyRows extends Transform {
     fileId: number,
     /** Past this many lines the stream fails with a FileRejection (too_many_lines). */
     private readonly maxLines = Number.POSITIVE_INFINITY,
-    /** The erased persons: a line that names one is dropped (lambdas/warehouse/erasure.ts). */
-    private readonly tombstones: Tombstones | null = null,
+    private readonly lineOptions: {
+      /** The erased persons: a line that names one is dropped (lambdas/warehouse/erasure.ts). */
+      readonly tombstones?: Tombstones | null;
+      /** Collects the user agents of the lines kept (lambdas/warehouse/user-agents.ts). */
+      readonly userAgents?: UserAgentCollector;
+    } = {},
   ) {
     super({ writableHighWaterMark: 64 * 1024, readableHighWaterMark: 256 * 1024 });
     this.fileId = String(fileId);
@@ -155,12 +160,14 @@ export class NdjsonToCopyRows extends Transform {
     const problem: LineProblem | null = validUtf8
       ? lineProblem(line)
       : { reason: 'invalid_encoding', detail: 'the line is not valid UTF-8' };
-    if (this.tombstones !== null && namesErasedPerson(line, this.tombstones)) {
+    const { tombstones, userAgents } = this.lineOptions;
+    if (tombstones && namesErasedPerson(line, tombstones)) {
       this.counts.lines--;
       this.counts.forgotten++;
       return '';
     }
     if (problem !== null) return this.invalidRow(lineNumber, line, problem);
+    userAgents?.add(line);
     this.counts.rows++;
     // A bare CR is legal JSON whitespace between tokens (never inside a string), but ends a COPY row.
     if (line.includes('\r')) line = line.replace(/\r/g, ' ');

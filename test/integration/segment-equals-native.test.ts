@@ -5,7 +5,7 @@ import { generate } from '../../generator';
 import type { Pool } from '../../lambdas/warehouse/db';
 import { runWarehouse } from '../../lambdas/warehouse/pipeline';
 import { landedFileSource, listLandedFiles } from '../../local/landing-folder';
-import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createTestDatabase, snapshotTables, type TestDatabase } from '../support/database';
 
 // The same generated events, once in the contract and once as Segment messages through the shipped
 // mapping (sql/seeds/segment_mapping.json), give the same warehouse: the same staged events, the same
@@ -40,23 +40,11 @@ async function load(db: TestDatabase, format: 'native' | 'segment', anonymousVis
   return { summary, files, run };
 }
 
-/** A table as sorted JSON lines, without the columns that say where or when a row was written. */
-async function contents(
-  pool: Pool,
-  table: string,
-  where = 'true',
-  leaveOut: readonly string[] = [],
-): Promise<string[]> {
-  const { rows } = await pool.query<{ row: Record<string, unknown> }>(
-    `select to_jsonb(t) as row from ${table} as t where ${where}`,
-  );
-  const skip = new Set(['file_id', 'line_number', 'loaded_at', 'built_at', 'refreshed_at', ...leaveOut]);
-  return rows
-    .map(({ row }) =>
-      JSON.stringify(Object.fromEntries(Object.entries(row).filter(([key]) => !skip.has(key)))),
-    )
-    .sort();
-}
+/** A table's rows (those `where` holds for), without the columns that say where or when they were written. */
+const contents = async (pool: Pool, table: string, where = 'true') =>
+  (await snapshotTables(pool, [table], { ignoreLineage: true, ignore: ['built_at', 'refreshed_at'], where }))[
+    table
+  ] ?? [];
 
 test('Segment messages through the mapping give the native warehouse, table for table', async () => {
   const n = await load(native, 'native');

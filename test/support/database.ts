@@ -60,7 +60,8 @@ async function openTestDatabase(createOptions: string): Promise<TestDatabase> {
 export async function snapshotTables(
   pool: Pool,
   tables: readonly string[],
-  options: { ignoreLineage?: boolean; ignore?: readonly string[] } = {},
+  /** `where`: only the rows this condition (SQL, on the table as `t`) holds for. */
+  options: { ignoreLineage?: boolean; ignore?: readonly string[]; where?: string } = {},
 ): Promise<Record<string, unknown[]>> {
   const volatile = [
     'loaded_at',
@@ -80,7 +81,7 @@ export async function snapshotTables(
   for (const table of tables) {
     const { rows } = await pool.query<{ rows: unknown[] | null }>(
       `select jsonb_agg(row_json order by row_json::text) as rows
-       from (select to_jsonb(t) - $1::text[] as row_json from ${table} as t) as s`,
+       from (select to_jsonb(t) - $1::text[] as row_json from ${table} as t where ${options.where ?? 'true'}) as s`,
       [volatile],
     );
     snapshot[table] = rows[0]?.rows ?? [];

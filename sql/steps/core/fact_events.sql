@@ -6,7 +6,7 @@ delete from core.fact_events where event_date = any(:dates::date[]);
 
 insert into core.fact_events (
   event_id, event_date, event_at, event_type, user_id, session_id, document_id, feature_id, platform,
-  edit_duration_seconds, characters_added, duration_seconds, account_id, person_source
+  edit_duration_seconds, characters_added, duration_seconds, account_id, person_source, browser_family, os_family
 )
 select
   e.event_id, e.event_date, e.event_at, e.event_type,
@@ -17,7 +17,8 @@ select
     when e.user_id is not null then 'user_id'
     when l.person_id is not null then 'identity_link'
     else 'anonymous'
-  end
+  end,
+  e.browser_family, e.os_family
 from staging.events as e
 left join staging.identity_links as l on l.source_id = coalesce(e.user_id, e.anonymous_id)
 where e.event_date = any(:dates::date[]);

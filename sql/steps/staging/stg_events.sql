@@ -44,15 +44,18 @@ inserted as (
     edit_duration_seconds, characters_added, duration_seconds, session_duration_seconds, plan, previous_plan,
     billing_cycle, reason, login_method, share_type, title, template, email, full_name, company, country,
     signup_source, platform, ip_address, user_agent, account_id, mrr, amount, currency, file_id, line_number,
-    anonymous_id
+    anonymous_id, browser_family, os_family, device_type
   )
   select
-    event_id, event_type, event_at, event_date, nullif(user_id, ''), session_id, document_id, feature_id,
-    feature_name, edit_duration_seconds, characters_added, duration_seconds, session_duration_seconds, plan,
-    previous_plan, billing_cycle, reason, login_method, share_type, title, template, email, full_name, company,
-    country, signup_source, platform, ip_address, user_agent, account_id, mrr, amount, currency, file_id,
-    line_number, anonymous_id
-  from kept
+    k.event_id, k.event_type, k.event_at, k.event_date, nullif(k.user_id, ''), k.session_id, k.document_id,
+    k.feature_id, k.feature_name, k.edit_duration_seconds, k.characters_added, k.duration_seconds,
+    k.session_duration_seconds, k.plan, k.previous_plan, k.billing_cycle, k.reason, k.login_method, k.share_type,
+    k.title, k.template, k.email, k.full_name, k.company, k.country, k.signup_source, k.platform, k.ip_address,
+    k.user_agent, k.account_id, k.mrr, k.amount, k.currency, k.file_id, k.line_number, k.anonymous_id,
+    -- Parsed when the file loaded (raw.user_agents): a hash join on a table of distinct strings.
+    ua.browser_family, ua.os_family, ua.device_type
+  from kept as k
+  left join raw.user_agents as ua on ua.user_agent = k.user_agent
   returning file_id, line_number, event_date
 )
 

@@ -10,7 +10,7 @@ import { ingestFile } from '../../../lambdas/warehouse/ingest';
 import { reprocessDates } from '../../../lambdas/warehouse/reprocess';
 import { runWarehouse } from '../../../lambdas/warehouse/pipeline';
 import { listLandedFiles } from '../../../local/landing-folder';
-import { createTestDatabase, type TestDatabase } from '../../support/database';
+import { createTestDatabase, snapshotTables, type TestDatabase } from '../../support/database';
 import { ndjsonSource } from '../../support/events';
 
 // The right to be forgotten: after forget, no table of raw, staging, core or analytics holds the
@@ -121,18 +121,11 @@ async function cellsHolding(pool: Pool, needles: string[]): Promise<string[]> {
   return found;
 }
 
-/** A table's rows as sorted JSON, without the columns that say where or when they were written. */
-async function contents(pool: Pool, table: string): Promise<string[]> {
-  const { rows } = await pool.query<{ row: Record<string, unknown> }>(
-    `select to_jsonb(t) as row from ${table} as t`,
-  );
-  const skip = new Set(['file_id', 'line_number', 'loaded_at', 'built_at', 'refreshed_at']);
-  return rows
-    .map(({ row }) =>
-      JSON.stringify(Object.fromEntries(Object.entries(row).filter(([key]) => !skip.has(key)))),
-    )
-    .sort();
-}
+/** A table's rows, without the columns that say where or when they were written. */
+const contents = async (pool: Pool, table: string) =>
+  (await snapshotTables(pool, [table], { ignoreLineage: true, ignore: ['built_at', 'refreshed_at'] }))[
+    table
+  ] ?? [];
 
 test('forget removes the person from every layer, and then the figures are those of a warehouse that never saw them', async () => {
   const needles = [person, personEmail, ANONYMOUS_ID, TRAIT_EMAIL];

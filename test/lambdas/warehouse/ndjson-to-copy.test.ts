@@ -152,7 +152,7 @@ function chunksOf(buffer: Buffer, size: number): Buffer[] {
 test('a line that names an erased person is dropped and counted as forgotten, JSON or not', async () => {
   const salt = 'salt';
   const tombstones = { salt, hashes: new Set([idHash(salt, 'usr_gone'), idHash(salt, 'anon-gone')]) };
-  const converter = new NdjsonToCopyRows(7, Number.POSITIVE_INFINITY, tombstones);
+  const converter = new NdjsonToCopyRows(7, Number.POSITIVE_INFINITY, { tombstones });
   const out = await new Promise<string>((resolve, reject) => {
     let text = '';
     converter.on('data', (chunk: Buffer | string) => (text += chunk.toString()));
