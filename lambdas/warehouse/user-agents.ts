@@ -1,5 +1,5 @@
 import { UAParser } from 'ua-parser-js';
-import type { PoolClient } from './db';
+import type { Queryable } from './db';
 
 /**
  * Browser, OS and device families of the user agents a file names, parsed once per distinct string
@@ -41,19 +41,25 @@ export class UserAgentCollector {
     this.seen.add(raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw);
   }
 
-  /** Records the families of the user agents not known yet, in the loading transaction. */
-  async save(client: PoolClient): Promise<void> {
+  /**
+   * Records the families of the user agents not known yet, in the loading transaction, just before it
+   * commits: a loader of another file naming a new user agent waits only that long. In key order, so
+   * that two loaders that meet the same new user agents never deadlock.
+   */
+  async save(db: Queryable): Promise<void> {
     if (this.seen.size === 0) return;
-    const { rows } = await client.query<{ user_agent: string }>(
+    const { rows } = await db.query<{ user_agent: string }>(
       `select u.user_agent from unnest($1::text[]) as u (user_agent)
-       where not exists (select 1 from raw.user_agents as k where k.user_agent = u.user_agent)`,
+       where not exists (select 1 from raw.user_agents as k where k.user_agent = u.user_agent)
+       order by u.user_agent`,
       [[...this.seen]],
     );
     if (rows.length === 0) return;
     const parsed = rows.map((row) => parseUserAgent(row.user_agent));
-    await client.query(
+    await db.query(
       `insert into raw.user_agents (user_agent, browser_family, os_family, device_type)
-       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[])
+       select * from unnest($1::text[], $2::text[], $3::text[], $4::text[]) as u (user_agent, browser_family, os_family, device_type)
+       order by u.user_agent
        on conflict (user_agent) do nothing`,
       [
         parsed.map((p) => p.userAgent),
