@@ -49,6 +49,10 @@ export async function forgetPerson(pool: Pool, request: ErasureRequest): Promise
         }
       | undefined;
     if (audit === undefined) throw new Error('forget_person.sql recorded no erasure');
+    const { rows: files } = await client.query<{ file_id: number }>('select file_id from forget_files');
+    await runSqlFile(client, 'steps/staging/recount_files.sql', {
+      file_ids: files.map((row) => row.file_id),
+    });
     return {
       erasureId: Number(audit.erasure_id),
       idHash: audit.id_hash,

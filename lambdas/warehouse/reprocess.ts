@@ -25,7 +25,14 @@ export interface ReprocessResult {
   readonly pendingDates: number;
 }
 
-const OUTCOMES = ['staged', 'quarantined', 'duplicates', 'unmapped', 'identities'] as const;
+/** The outcomes of staging.line_outcomes, by the result's names. */
+const OUTCOMES = {
+  staged: 'staged',
+  quarantined: 'quarantined',
+  duplicates: 'duplicate',
+  unmapped: 'unmapped',
+  identityMessages: 'identity',
+} as const;
 
 /**
  * Re-derives staging for the event dates from..to from what raw holds, under the mapping and rules of
@@ -48,7 +55,6 @@ export async function reprocessDates(
     await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:staging'))`);
     await prepareBulkTransaction(client, 'reprocess');
     await applyStagingSettings(client, options);
-    await client.query('delete from staging.reprocess_lines');
     await runSqlFile(client, 'steps/staging/reprocess_lines.sql', dates);
     const { rows: files } = await client.query<{ file_id: number }>(
       'select distinct file_id from staging.reprocess_lines order by file_id',
@@ -72,56 +78,39 @@ export async function reprocessDates(
       });
       await client.query('update ops.staging_batches set finished_at = now() where batch_id = $1', [batchId]);
     }
-    const { rows } = await client.query<
-      Record<`${(typeof OUTCOMES)[number]}_${'before' | 'after'}`, number> & {
-        lines: number;
-      }
-    >(
+    const { rows: changes } = await client.query<{ outcome: string; before: number; after: number }>(
       `with after as (
-         select r.file_id,
-           count(s.event_id) as staged, count(q.file_id) as quarantined, count(d.file_id) as duplicates,
-           count(u.file_id) as unmapped, count(i.file_id) as identities, count(*) as lines
+         select o.outcome, count(*) as lines
          from staging.reprocess_lines as r
-         left join staging.events as s on s.file_id = r.file_id and s.line_number = r.line_number
-         left join staging.quarantine as q on q.file_id = r.file_id and q.line_number = r.line_number
-         left join staging.duplicates as d on d.file_id = r.file_id and d.line_number = r.line_number
-         left join staging.unmapped_events as u on u.file_id = r.file_id and u.line_number = r.line_number
-         left join staging.identity_messages as i on i.file_id = r.file_id and i.line_number = r.line_number
-         group by r.file_id
-       ),
-       ledger as (
-         update raw.files as f
-         set staged_rows = f.staged_rows - b.staged + a.staged,
-             quarantined_rows = f.quarantined_rows - b.quarantined + a.quarantined,
-             duplicate_rows = f.duplicate_rows - b.duplicates + a.duplicates,
-             unmapped_rows = coalesce(f.unmapped_rows, 0) - b.unmapped + a.unmapped,
-             identity_rows = coalesce(f.identity_rows, 0) - b.identities + a.identities
-         from after as a
-         inner join reprocess_before as b on b.file_id = a.file_id
-         where f.file_id = a.file_id
+         inner join staging.line_outcomes as o on o.file_id = r.file_id and o.line_number = r.line_number
+         group by o.outcome
        )
-       select coalesce(sum(a.lines), 0)::integer as lines,
-         ${OUTCOMES.map((o) => `coalesce(sum(b.${o}), 0)::integer as ${o}_before, coalesce(sum(a.${o}), 0)::integer as ${o}_after`).join(', ')}
+       select coalesce(a.outcome, b.outcome) as outcome,
+         coalesce(b.lines, 0)::integer as before, coalesce(a.lines, 0)::integer as after
        from after as a
-       inner join reprocess_before as b on b.file_id = a.file_id`,
+       full join reprocess_before as b on b.outcome = a.outcome`,
+    );
+    if (fileIds.length > 0)
+      await runSqlFile(client, 'steps/staging/recount_files.sql', { file_ids: fileIds });
+    const { rows: listed } = await client.query<{ n: number }>(
+      'select count(*)::integer as n from staging.reprocess_lines',
     );
     await client.query('delete from staging.reprocess_lines');
     await resolveIdentities(client);
     const pending = await client.query<{ n: number }>('select count(*)::integer as n from ops.pending_dates');
-    const totals = rows[0];
-    const change = (outcome: (typeof OUTCOMES)[number]): OutcomeChange => ({
-      before: totals?.[`${outcome}_before`] ?? 0,
-      after: totals?.[`${outcome}_after`] ?? 0,
-    });
+    const change = (outcome: string): OutcomeChange => {
+      const row = changes.find((c) => c.outcome === outcome);
+      return { before: row?.before ?? 0, after: row?.after ?? 0 };
+    };
     return {
       ...range,
-      lines: totals?.lines ?? 0,
+      lines: listed[0]?.n ?? 0,
       files: fileIds.length,
-      staged: change('staged'),
-      quarantined: change('quarantined'),
-      duplicates: change('duplicates'),
-      unmapped: change('unmapped'),
-      identityMessages: change('identities'),
+      staged: change(OUTCOMES.staged),
+      quarantined: change(OUTCOMES.quarantined),
+      duplicates: change(OUTCOMES.duplicates),
+      unmapped: change(OUTCOMES.unmapped),
+      identityMessages: change(OUTCOMES.identityMessages),
       pendingDates: pending.rows[0]?.n ?? 0,
     };
   });

@@ -29,6 +29,7 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   { name: 'staging/min_event_at', dependsOn: [] },
   { name: 'staging/signed_up_persons', dependsOn: [] },
   { name: 'staging/truncated_ip', dependsOn: [] },
+  { name: 'staging/line_outcomes', dependsOn: [] },
   {
     name: 'staging/raw_events_checked',
     dependsOn: [

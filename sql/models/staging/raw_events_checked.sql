@@ -20,9 +20,11 @@ left join staging.segment_mappings as m
   on files.format = 'segment'
   and m.message_type = e.payload ->> 'type'
   and m.source_event = coalesce(e.payload ->> case e.payload ->> 'type' when 'track' then 'event' else 'name' end, '')
-  and m.message_type in ('track', 'page', 'screen', 'identify', 'group', 'alias')
 -- Read once per statement, not once per row.
-cross join (select staging.min_event_at() as min_event_at) as settings
+cross join (
+  select staging.min_event_at() as min_event_at,
+    current_setting('saas_pipeline.full_ip_addresses', true) = 'on' as full_ip_addresses
+) as settings
 -- A Segment message, rewritten in the contract's shape so that every rule below applies to it as to a
 -- native event (docs/pipeline.md, "Sources"). The time is timestamp, else originalTimestamp, else
 -- receivedAt. The mapped fields come from m's paths; a path the message lacks sets nothing.
@@ -232,7 +234,7 @@ cross join lateral (
     signup_source,
     platform,
     -- Its /24 or /48 unless the setting keeps it whole (staging.truncated_ip).
-    staging.truncated_ip(ip_address) as ip_address,
+    staging.truncated_ip(ip_address, settings.full_ip_addresses) as ip_address,
     user_agent,
     e.line,
     -- The revenue fields (migration 0019), after the columns the view had before them.

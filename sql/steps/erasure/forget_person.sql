@@ -31,23 +31,12 @@ where coalesce(e.payload::text, e.line) like any (array(select pattern from forg
 create unique index on forget_lines (file_id, line_number);
 analyze forget_lines;
 
--- 2. Where each of those lines went, per file, for the ledger; and the dates whose facts change.
-create temp table forget_outcomes on commit drop as
-select l.file_id,
-  count(*) as lines,
-  count(*) filter (where l.is_json) as json_lines,
-  count(s.event_id) as staged,
-  count(q.file_id) as quarantined,
-  count(d.file_id) as duplicates,
-  count(u.file_id) as unmapped,
-  count(i.file_id) as identities
-from forget_lines as l
-left join staging.events as s on s.file_id = l.file_id and s.line_number = l.line_number
-left join staging.quarantine as q on q.file_id = l.file_id and q.line_number = l.line_number
-left join staging.duplicates as d on d.file_id = l.file_id and d.line_number = l.line_number
-left join staging.unmapped_events as u on u.file_id = l.file_id and u.line_number = l.line_number
-left join staging.identity_messages as i on i.file_id = l.file_id and i.line_number = l.line_number
-group by l.file_id;
+-- 2. The lines per file, for the ledger (erasure.ts then counts each file's outcomes again:
+--    sql/steps/staging/recount_files.sql); and the dates whose facts change.
+create temp table forget_files on commit drop as
+select file_id, count(*) as lines, count(*) filter (where is_json) as json_lines
+from forget_lines
+group by file_id;
 
 create temp table forget_removed (table_name text primary key, rows bigint not null) on commit drop;
 
@@ -180,7 +169,7 @@ with cleared as (
 )
 insert into forget_removed select 'ops.quality_results (samples)', count(*) from cleared;
 
--- 5. Raw, and the ledger: the lines leave the counts they were in, and are counted as forgotten.
+-- 5. Raw, and the ledger: the lines leave the file's counts, and are counted as forgotten.
 with removed as (
   delete from raw.events as e using forget_lines as l
   where l.file_id = e.file_id and l.line_number = e.line_number returning 1
@@ -191,13 +180,8 @@ update raw.files as f
 set line_count = f.line_count - o.lines,
     row_count = f.row_count - o.json_lines,
     invalid_line_count = f.invalid_line_count - (o.lines - o.json_lines),
-    staged_rows = f.staged_rows - o.staged,
-    quarantined_rows = f.quarantined_rows - o.quarantined,
-    duplicate_rows = f.duplicate_rows - o.duplicates,
-    unmapped_rows = coalesce(f.unmapped_rows, 0) - o.unmapped,
-    identity_rows = coalesce(f.identity_rows, 0) - o.identities,
     forgotten_lines = f.forgotten_lines + o.lines
-from forget_outcomes as o
+from forget_files as o
 where f.file_id = o.file_id;
 
 -- 6. The audit and the tombstones: hashes only.
@@ -212,7 +196,7 @@ erasure as (
     (select count(*) from ops.pending_dates),
     array(
       select f.object_key from raw.files as f
-      where f.file_id in (select file_id from forget_outcomes)
+      where f.file_id in (select file_id from forget_files)
       order by f.object_key
     )
   from salt

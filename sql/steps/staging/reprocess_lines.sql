@@ -54,22 +54,12 @@ union
 select file_id, line_number from quarantined_in_range
 on conflict do nothing;
 
--- What the lines were before, per file, for the ledger's counts (reprocess.ts adds what they become).
+-- Where the lines went before, for the command's report (reprocess.ts counts where they go now).
 create temp table reprocess_before on commit drop as
-select r.file_id,
-  count(*) filter (where s.event_id is not null) as staged,
-  count(*) filter (where q.file_id is not null) as quarantined,
-  count(*) filter (where d.file_id is not null) as duplicates,
-  count(*) filter (where u.file_id is not null) as unmapped,
-  count(*) filter (where i.file_id is not null) as identities
+select o.outcome, count(*) as lines
 from staging.reprocess_lines as r
-left join staging.events as s on s.file_id = r.file_id and s.line_number = r.line_number
-  and s.event_date between :from_date::date and :to_date::date
-left join staging.quarantine as q on q.file_id = r.file_id and q.line_number = r.line_number
-left join staging.duplicates as d on d.file_id = r.file_id and d.line_number = r.line_number
-left join staging.unmapped_events as u on u.file_id = r.file_id and u.line_number = r.line_number
-left join staging.identity_messages as i on i.file_id = r.file_id and i.line_number = r.line_number
-group by r.file_id;
+inner join staging.line_outcomes as o on o.file_id = r.file_id and o.line_number = r.line_number
+group by o.outcome;
 
 insert into ops.pending_dates (event_date)
 select distinct event_date

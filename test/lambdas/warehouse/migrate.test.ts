@@ -159,6 +159,7 @@ const ADDED_SINCE_MODELS = [
   'ops/unmapped_events_by_name',
   'staging/signed_up_persons',
   'staging/truncated_ip',
+  'staging/line_outcomes',
 ];
 /** 0018, which brings the models, and every migration after it. */
 const SINCE_MODELS = listMigrations()
