@@ -23,6 +23,8 @@ export const PIPELINE_METRICS = {
   FilesRejected: { unit: 'Count' },
   /** Files of one run that failed to load this time and are tried again next run. */
   FilesFailedToLoad: { unit: 'Count' },
+  /** Erasure requests rejected in one run: a person asked to be forgotten is not, yet. */
+  ErasureRequestsRejected: { unit: 'Count' },
 } as const;
 
 export type PipelineMetric = keyof typeof PIPELINE_METRICS;

@@ -9,6 +9,7 @@
 /** The kinds of step, one handler file each in lambdas/handlers and one Lambda function each. */
 export const STEP_HANDLERS = [
   'start-run',
+  'erase-requested',
   'list-new-files',
   'load-file',
   'stage-events',
@@ -153,6 +154,11 @@ const quality = (phase: QualityTask['phase'], state: string): SingleStage => ({
 /** The run, in order. Readers see nothing of it before Publish, which comes after every check. */
 export const PIPELINE_PLAN: readonly PlanStage[] = [
   { kind: 'single', task: { state: 'Start run', handler: 'start-run' } },
+  // Before any file loads, so that the tombstones of the people it erases apply to the new files.
+  {
+    kind: 'single',
+    task: { state: 'Erase requested people', handler: 'erase-requested', step: 'erase_requested' },
+  },
   { kind: 'single', task: { state: 'List new files', handler: 'list-new-files', step: 'list_new_files' } },
   {
     kind: 'each-file',

@@ -8,7 +8,7 @@ import { PipelineStack } from './stacks/pipeline-stack';
  * The app's stacks, from its context (`cdk deploy -c name=value`). The CDK entry and the local
  * renderer both build them here. By default a VPC, an RDS PostgreSQL 15 and the pipeline in that
  * VPC; with `databaseSecretName` or `databaseSecretArn`, only the pipeline, against a database of
- * your own, optionally with a login per job (`loaderSecretName`, `transformerSecretName`; what you
+ * your own, optionally with a login per job (`loaderSecretName`, `transformerSecretName`, `eraserSecretName`; what you
  * must create yourself is in PipelineStackProps).
  */
 export function addStacks(app: App): {
@@ -38,6 +38,7 @@ export function addStacks(app: App): {
       databaseSecretKeyArn: context('databaseSecretKeyArn'),
       loaderSecretName: context('loaderSecretName'),
       transformerSecretName: context('transformerSecretName'),
+      eraserSecretName: context('eraserSecretName'),
       alarmEmail: context('alarmEmail'),
       ...staging(),
     });

@@ -105,6 +105,8 @@ export async function runOnce(
   const slot = await holdRunSlot(db.pool);
   const loader = createPool(db.url, 3, { role: 'saas_loader' });
   const transformer = createPool(db.url, 4, { role: 'saas_transformer' });
+  // Connects only when an erasure request is waiting.
+  const eraser = createPool(db.url, 1, { role: 'saas_eraser' });
   try {
     // While a local S3 server may still be booting: the handlers (and the AWS SDK they load) load,
     // and each pool opens its connections, which the parallel steps would otherwise open one by one.
@@ -114,9 +116,15 @@ export async function runOnce(
       openConnections(transformer, 4),
     ]);
     const store = typeof landing === 'function' ? await landing() : landing;
-    return await executeRun(db, { loader, transformer, ownerPid: slot.ownerPid }, store, options, write);
+    return await executeRun(
+      db,
+      { loader, transformer, eraser, ownerPid: slot.ownerPid },
+      store,
+      options,
+      write,
+    );
   } finally {
-    await Promise.all([loader.end(), transformer.end()]);
+    await Promise.all([loader.end(), transformer.end(), eraser.end()]);
     await slot.release();
   }
 }
@@ -129,7 +137,7 @@ async function openConnections(pool: Pool, count: number): Promise<void> {
 
 async function executeRun(
   db: Database,
-  roles: { loader: Pool; transformer: Pool; ownerPid: number },
+  roles: { loader: Pool; transformer: Pool; eraser: Pool; ownerPid: number },
   landing: LandingStore,
   options: { asOf?: string; machine?: Promise<LoadedStateMachine> },
   write: Writer,
@@ -144,7 +152,7 @@ async function executeRun(
   });
   // Imported on first use, not above (see runOnce).
   const { createLocalHandlers } = await import('../../local/handlers');
-  const handlers = createLocalHandlers(deps(roles.transformer), deps(roles.loader));
+  const handlers = createLocalHandlers(deps(roles.transformer), deps(roles.loader), deps(roles.eraser));
   // Registered after the services' clean-up, so it runs first: the run is recorded before they close.
   const stop = new AbortController();
   const forget = onInterrupt(() => {
@@ -238,8 +246,20 @@ function rowsIn(result: unknown): string | undefined {
     checks?: unknown;
     quarantined?: unknown;
     duplicates?: unknown;
+    erased?: unknown;
+    rejected?: unknown;
+    left?: unknown;
   };
   if (typeof fields.checks === 'number') return `${fields.checks} checks`;
+  if (typeof fields.erased === 'number') {
+    const rejected =
+      typeof fields.rejected === 'number' && fields.rejected > 0
+        ? `, ${fields.rejected} rejected (see status)`
+        : '';
+    const left =
+      typeof fields.left === 'number' && fields.left > 0 ? `, ${fields.left} left for the next run` : '';
+    return `${fields.erased} people erased${rejected}${left}`;
+  }
   if (typeof fields.staged === 'number') {
     const set = [
       typeof fields.quarantined === 'number' && fields.quarantined > 0

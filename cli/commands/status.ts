@@ -8,7 +8,8 @@ export const STATUS_HELP = `Usage: saas-pipeline status
 
 Shows the recent runs, the steps of the latest one with rows and times, the file ledger, the files
 rejected (they are not tried again: "saas-pipeline files retry KEY" releases one), the quarantine by
-reason, the Segment calls no mapping covers by name, and the latest data-quality results.
+reason, the Segment calls no mapping covers by name, the erasure requests that arrived (when
+there were any), and the latest data-quality results.
 
 ${exitCodesHelp({ ok: 'shown', failure: true, databaseUnreachable: true })}
 `;
@@ -38,6 +39,11 @@ export async function printStatus(pool: Pool, write: Writer): Promise<void> {
   write(table(await q('quarantined_rows_by_reason')));
   write('\nUnmapped Segment events by name (add them to sql/seeds/segment_mapping.json, then reprocess)');
   write(table(await q('unmapped_events_by_name')));
+  const erasures = await q('erasure_requests');
+  if (erasures.length > 0) {
+    write('\nErasure requests (erasure-requests/ in the landing bucket; newest 10 of 90 days)');
+    write(table(erasures));
+  }
   write('\nData quality, latest run');
   write(table(await q('latest_quality_results')));
 }

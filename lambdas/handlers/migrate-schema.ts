@@ -17,7 +17,7 @@ export interface SchemaData {
 /**
  * Runs during `cdk deploy` as the migration login (pipeline_migrate), after the bootstrap: applies the
  * migrations and the changed schema models (lambdas/warehouse/migrate.ts), then creates or updates the
- * loader, transformer and BI logins with the passwords of their secrets, as SCRAM verifiers, each
+ * loader, transformer, eraser and BI logins with the passwords of their secrets, as SCRAM verifiers, each
  * holding its one group role. The secrets are read first, so a broken one changes nothing. Deleting the
  * stack leaves the data and the logins alone.
  */
@@ -40,13 +40,16 @@ export function createMigrateSchemaHandler(
 }
 
 async function readLoginsFromSecrets(): Promise<PipelineLogins> {
-  const [loader, transformer, reader] = await Promise.all(
-    ['LOADER_LOGIN_SECRET_ARN', 'TRANSFORMER_LOGIN_SECRET_ARN', 'BI_LOGIN_SECRET_ARN'].map((name) =>
-      readLoginSecret(requireEnv(name)),
-    ),
+  const [loader, transformer, eraser, reader] = await Promise.all(
+    [
+      'LOADER_LOGIN_SECRET_ARN',
+      'TRANSFORMER_LOGIN_SECRET_ARN',
+      'ERASER_LOGIN_SECRET_ARN',
+      'BI_LOGIN_SECRET_ARN',
+    ].map((name) => readLoginSecret(requireEnv(name))),
   );
-  if (!loader || !transformer || !reader) throw new Error('Could not read the login secrets');
-  return { loader, transformer, reader };
+  if (!loader || !transformer || !eraser || !reader) throw new Error('Could not read the login secrets');
+  return { loader, transformer, eraser, reader };
 }
 
 export const handler = lambdaHandler((event: DeploymentEvent): Promise<DeploymentResult<SchemaData>> =>

@@ -8,6 +8,8 @@ export interface ErasureRequest {
   readonly userId: string;
   /** Who or what asked: recorded in ops.erasures. */
   readonly requestedBy: string;
+  /** The request file it came from (lambdas/warehouse/erasure-requests.ts), recorded as carried out in the same transaction. */
+  readonly requestFile?: { readonly key: string; readonly etag: string };
 }
 
 export interface ErasureResult {
@@ -27,14 +29,16 @@ export interface ErasureResult {
  * transaction under the staging lock (sql/steps/erasure/forget_person.sql says what goes), records
  * the request in ops.erasures, and leaves a tombstone per id in ops.erased_ids, which loading checks.
  * The dates the person had events on are marked pending: the next run rebuilds their facts and
- * publishes the figures as if the person had never been seen. Runs as the owner: only it deletes
- * from raw. Erasing an id again finds nothing more, and records the request again.
+ * publishes the figures as if the person had never been seen. Runs as saas_eraser, the one role that
+ * deletes from raw (sql/migrations/0030_erasure_requests.sql), whoever connected. Erasing an id again
+ * finds nothing more, and records the request again.
  */
 export async function forgetPerson(pool: Pool, request: ErasureRequest): Promise<ErasureResult> {
   if (request.userId.trim() === '') throw new RangeError('forget needs the id of a person');
   return withTransaction(pool, async (client) => {
     await client.query(`select pg_advisory_xact_lock(hashtext('saas-pipeline:staging'))`);
     await client.query(`set local work_mem = '256MB'`);
+    await client.query('set local role saas_eraser');
     const results = await runSqlFile(client, 'steps/erasure/forget_person.sql', {
       user_id: request.userId,
       requested_by: request.requestedBy,
@@ -53,6 +57,11 @@ export async function forgetPerson(pool: Pool, request: ErasureRequest): Promise
     await runSqlFile(client, 'steps/staging/recount_files.sql', {
       file_ids: files.map((row) => row.file_id),
     });
+    if (request.requestFile)
+      await client.query(
+        `insert into ops.erasure_requests (object_key, etag, status, erasure_id) values ($1, $2, 'erased', $3)`,
+        [request.requestFile.key, request.requestFile.etag, audit.erasure_id],
+      );
     return {
       erasureId: Number(audit.erasure_id),
       idHash: audit.id_hash,

@@ -85,8 +85,8 @@ export interface ProvisionedLogin {
 }
 
 /**
- * Run as the migration login after the migrations: creates or updates the loader, transformer and
- * reader logins (LOGIN, passwords as SCRAM verifiers) and gives each its group role and no other of
+ * Run as the migration login after the migrations: creates or updates the loader, transformer, eraser
+ * and reader logins (LOGIN, passwords as SCRAM verifiers) and gives each its group role and no other of
  * the pipeline's. Refuses a name that belongs to a privileged role (a secret naming the master, say),
  * since CREATEROLE could otherwise change that role's password. One transaction.
  */
@@ -97,7 +97,7 @@ export async function provisionLogins(pool: Pool, logins: PipelineLogins): Promi
     return { username, group: LOGIN_GROUPS[kind], verifier: loginVerifier(username, logins[kind]) };
   });
   if (new Set(planned.map((login) => login.username)).size !== planned.length)
-    throw new Error('The loader, transformer and reader logins must have different names');
+    throw new Error('The loader, transformer, eraser and reader logins must have different names');
   const groups = Object.values(LOGIN_GROUPS);
 
   return withTransaction(pool, async (client) => {

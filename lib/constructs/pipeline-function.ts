@@ -10,6 +10,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { SERVICE_NAME } from '../../lambdas/observability';
 import { PROJECT_ROOT } from '../../common/project-root';
+import { ERASURE_REQUEST_PREFIX } from '../../lambdas/warehouse/erasure-requests';
 
 // The repository, also when the app is loaded from the compiled CLI in dist/ (to render the state machine).
 const ROOT = PROJECT_ROOT;
@@ -132,6 +133,34 @@ export class PipelineFunction extends NodejsFunction {
         reason:
           'The function reads landing files whose keys are only known at run time, all under the landing prefixes.',
       });
+    return this;
+  }
+
+  /**
+   * The erasure requests (lambdas/warehouse/erasure-requests.ts): list them, read them, and delete each
+   * once carried out, the version read included; no other key of the bucket.
+   */
+  bindErasureRequests(bucket: s3.IBucket): this {
+    this.addEnvironment('LANDING_BUCKET', bucket.bucketName);
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [bucket.arnForObjects(`${ERASURE_REQUEST_PREFIX}*`)],
+      }),
+    );
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${ERASURE_REQUEST_PREFIX}*`] } },
+      }),
+    );
+    const bucketId = Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
+    Validations.of(this).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${ERASURE_REQUEST_PREFIX}*]`,
+      reason:
+        'The erasure step reads and deletes request files whose names the operator chooses, all under erasure-requests/.',
+    });
     return this;
   }
 }

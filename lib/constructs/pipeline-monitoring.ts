@@ -13,6 +13,8 @@ import { METRICS_NAMESPACE, type PipelineMetric } from '../../lambdas/observabil
 export interface PipelineMonitoringProps {
   readonly stateMachine: sfn.IStateMachine;
   readonly functions: lambda.IFunction[];
+  /** The erasure step's function, alarmed on its own: a failed erasure is a person not forgotten. */
+  readonly erasureFunction?: lambda.IFunction;
   /** @default no database alarms */
   readonly database?: rds.IDatabaseInstance;
   /** Subscribe this address to the alarms. @default none: subscribe later */
@@ -113,6 +115,28 @@ export class PipelineMonitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // A person asked to be forgotten and is not yet: the request was rejected or the step failed.
+    // Apart from FunctionErrors, which an alarm's ten metrics could not hold with it.
+    if (props.erasureFunction)
+      alarm(
+        'ErasureFailed',
+        'An erasure request was rejected or failed: see "Erasure requests" in saas-pipeline status',
+        {
+          metric: new cloudwatch.MathExpression({
+            expression: 'FILL(errors, 0) + FILL(rejected, 0)',
+            usingMetrics: {
+              errors: props.erasureFunction.metricErrors({ period: Duration.hours(1), statistic: 'Sum' }),
+              rejected: custom('ErasureRequestsRejected', 'Sum', Duration.hours(1)),
+            },
+            label: 'Erasure requests rejected, and erasure step errors',
+            period: Duration.hours(1),
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        },
+      );
     // Retried transient errors also count here; three in 15 minutes is more than a blip.
     alarm('FunctionErrors', 'Pipeline functions are failing', {
       metric: new cloudwatch.MathExpression({

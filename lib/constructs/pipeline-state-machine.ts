@@ -32,6 +32,8 @@ export interface PipelineStateMachineProps {
   readonly loaderSecret: secretsmanager.ISecret;
   /** Every other step's login, a member of saas_transformer; the same JSON. */
   readonly transformerSecret: secretsmanager.ISecret;
+  /** The erasure step's login, a member of saas_eraser (the one role that deletes from raw); the same JSON. */
+  readonly eraserSecret: secretsmanager.ISecret;
   /** @default no VPC */
   readonly vpc?: ec2.IVpc;
   /** @default the VPC's default selection */
@@ -97,6 +99,13 @@ export class PipelineStateMachine extends Construct {
         Duration.minutes(2),
         512,
       ).bindDatabase(transformer),
+      'erase-requested': fn(
+        'erase-requested',
+        'Carry out the erasure requests under erasure-requests/ in the landing bucket',
+        Duration.minutes(15),
+      )
+        .bindDatabase(props.eraserSecret)
+        .bindErasureRequests(props.landingBucket),
       'list-new-files': fn('list-new-files', 'List landing files not loaded yet', Duration.minutes(2), 512)
         .bindDatabase(loader)
         .bindLandingBucket(props.landingBucket, prefixes),
@@ -357,6 +366,8 @@ function wiringOf(planned: PlanTask): Wiring {
         },
         resultPath: '$.run',
       };
+    case 'erase-requested':
+      return { payload: { runId: RUN_ID }, resultPath: '$.erasures' };
     case 'list-new-files':
       return { payload: { runId: RUN_ID }, resultPath: '$.files' };
     case 'load-file':

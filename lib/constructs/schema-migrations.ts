@@ -19,6 +19,8 @@ export interface SchemaMigrationsProps {
   readonly loaderSecret: secretsmanager.ISecret;
   /** pipeline_transform, granted saas_transformer. */
   readonly transformerSecret: secretsmanager.ISecret;
+  /** pipeline_erase, granted saas_eraser. */
+  readonly eraserSecret: secretsmanager.ISecret;
   /** bi_reader, granted analytics_reader. */
   readonly readerSecret: secretsmanager.ISecret;
   readonly vpc: ec2.IVpc;
@@ -35,7 +37,7 @@ export interface SchemaMigrationsProps {
  * The deployment sets up the warehouse itself, in two custom resources that run in order on every
  * deployment. First the bootstrap, the only function that reads the RDS master secret: it creates or
  * updates the pipeline_migrate login and hands it what the master owns of the pipeline's schemas.
- * Then, as pipeline_migrate, the same migration code the CLI runs, and the loader, transformer and BI
+ * Then, as pipeline_migrate, the same migration code the CLI runs, and the loader, transformer, eraser and BI
  * logins from their secrets. Passwords reach the database only as SCRAM verifiers.
  */
 export class SchemaMigrations extends Construct {
@@ -78,6 +80,7 @@ export class SchemaMigrations extends Construct {
     }).bindDatabase(props.migratorSecret);
     this.bindLoginSecret(this.migrateFunction, 'LOADER_LOGIN_SECRET_ARN', props.loaderSecret);
     this.bindLoginSecret(this.migrateFunction, 'TRANSFORMER_LOGIN_SECRET_ARN', props.transformerSecret);
+    this.bindLoginSecret(this.migrateFunction, 'ERASER_LOGIN_SECRET_ARN', props.eraserSecret);
     this.bindLoginSecret(this.migrateFunction, 'BI_LOGIN_SECRET_ARN', props.readerSecret);
     this.resource = new CustomResource(this, 'Warehouse', {
       serviceToken: this.provider('Provider', this.migrateFunction).serviceToken,

@@ -36,8 +36,8 @@ export class DatabaseStack extends Stack {
   readonly clientSecurityGroup: ec2.SecurityGroup;
   /**
    * The logins' secrets (host, port, dbname, username, password), by job: `migrator`
-   * (pipeline_migrate, owns the schema), `loader` (pipeline_load), `transformer` (pipeline_transform)
-   * and `reader` (bi_reader, for Metabase or QuickSight).
+   * (pipeline_migrate, owns the schema), `loader` (pipeline_load), `transformer` (pipeline_transform),
+   * `eraser` (pipeline_erase) and `reader` (bi_reader, for Metabase or QuickSight).
    */
   readonly loginSecrets: Readonly<Record<PipelineLogin, secretsmanager.Secret>>;
   /** The BI tools' read-only login: `loginSecrets.reader`. */
@@ -153,6 +153,11 @@ export class DatabaseStack extends Stack {
         'TransformerLogin',
         'transformer',
         'Warehouse login of the staging, modelling, quality and publishing steps: saas_transformer (pipeline_transform)',
+      ),
+      eraser: loginSecret(
+        'EraserLogin',
+        'eraser',
+        'Warehouse login of the erasure step, the only one that deletes from raw: saas_eraser (pipeline_erase)',
       ),
       reader: loginSecret(
         'BiLogin',

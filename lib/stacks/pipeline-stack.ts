@@ -17,9 +17,9 @@ import { LANDING_PREFIXES } from '../../lambdas/warehouse/source-format';
  * migration: you apply the migrations (`saas-pipeline migrate`, as the login that is to own the schema)
  * and create the logins and their secrets yourself. Each secret holds the JSON host, port, username,
  * password and dbname. The loading steps' login needs the saas_loader role, every other step's
- * saas_transformer (both roles are made by the migrations); give each job a login of its own with
- * `loaderSecretName` and `transformerSecretName`, or let both use `databaseSecretName`, whose login
- * then needs both roles (the login that ran the migrations has them already).
+ * saas_transformer, and the erasure step's saas_eraser (the roles are made by the migrations); give
+ * each job a login of its own with `loaderSecretName`, `transformerSecretName` and `eraserSecretName`,
+ * or let them use `databaseSecretName`, whose login then needs every role (the login that ran the migrations has them already).
  */
 export interface PipelineStackProps extends StackProps {
   /**
@@ -37,6 +37,8 @@ export interface PipelineStackProps extends StackProps {
   readonly loaderSecretName?: string;
   /** Name of the other steps' secret, a login granted saas_transformer. @default the database secret */
   readonly transformerSecretName?: string;
+  /** Name of the erasure step's secret, a login granted saas_eraser. @default the database secret */
+  readonly eraserSecretName?: string;
   /** Start a run a few minutes after new files land, besides the daily one. @default false */
   readonly startOnNewFiles?: boolean;
   /** The earliest event instant staging accepts. @default 2000-01-01T00:00:00Z */
@@ -126,6 +128,7 @@ export class PipelineStack extends Stack {
       landingBucket,
       loaderSecret: logins.loader,
       transformerSecret: logins.transformer,
+      eraserSecret: logins.eraser,
       minEventTimestamp: props.minEventTimestamp,
       fullIpAddresses: props.fullIpAddresses,
       stagingBatchMaxLines: props.stagingBatchMaxLines,
@@ -139,6 +142,7 @@ export class PipelineStack extends Stack {
         migratorSecret: props.database.loginSecrets.migrator,
         loaderSecret: props.database.loginSecrets.loader,
         transformerSecret: props.database.loginSecrets.transformer,
+        eraserSecret: props.database.loginSecrets.eraser,
         readerSecret: props.database.loginSecrets.reader,
         vpc: props.database.vpc,
         vpcSubnets: props.database.vpcSubnets,
@@ -162,7 +166,10 @@ export class PipelineStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.pipeline.stateMachine.stateMachineArn });
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       stateMachine: this.pipeline.stateMachine,
-      functions: Object.values(this.pipeline.functions),
+      functions: Object.values(this.pipeline.functions).filter(
+        (fn) => fn !== this.pipeline.functions['erase-requested'],
+      ),
+      erasureFunction: this.pipeline.functions['erase-requested'],
       database: props.database?.instance,
       alarmEmail: props.alarmEmail,
     });
@@ -172,6 +179,7 @@ export class PipelineStack extends Stack {
   private importedSecrets(props: PipelineStackProps): {
     loader: secretsmanager.ISecret;
     transformer: secretsmanager.ISecret;
+    eraser: secretsmanager.ISecret;
   } {
     const shared = props.databaseSecretArn
       ? secretsmanager.Secret.fromSecretAttributes(this, 'DatabaseSecret', {
@@ -190,6 +198,7 @@ export class PipelineStack extends Stack {
     return {
       loader: named('LoaderSecret', props.loaderSecretName),
       transformer: named('TransformerSecret', props.transformerSecretName),
+      eraser: named('EraserSecret', props.eraserSecretName),
     };
   }
 }

@@ -89,6 +89,7 @@ export function synthesizePipeline(options: SynthesizeOptions): SynthesizedPipel
     migrator: logicalId(database.loginSecrets.migrator),
     loader: logicalId(database.loginSecrets.loader),
     transformer: logicalId(database.loginSecrets.transformer),
+    eraser: logicalId(database.loginSecrets.eraser),
     reader: logicalId(database.loginSecrets.reader),
   };
 

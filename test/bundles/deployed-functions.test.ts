@@ -56,6 +56,7 @@ const LOGINS: Record<PipelineLogin, string> = {
   migrator: `pipeline_migrate_${suffix}`,
   loader: `pipeline_load_${suffix}`,
   transformer: `pipeline_transform_${suffix}`,
+  eraser: `pipeline_erase_${suffix}`,
   reader: `bi_reader_${suffix}`,
 };
 const passwords = Object.fromEntries(
@@ -181,6 +182,7 @@ test('each function is a bundle of index.js, its source map and the SQL folder, 
   expect(app.functions.map((fn) => fn.handlerFile).sort()).toEqual([
     'build-model',
     'check-quality',
+    'erase-requested',
     'finish-run',
     'list-new-files',
     'load-file',
@@ -246,18 +248,19 @@ describe('deployed and run from the bundles', () => {
     const schema = await containers.invoke(byHandler('migrate-schema'), event('Custom::WarehouseSchema'));
     expect(schema).toMatchObject({
       ok: true,
-      result: { PhysicalResourceId: 'warehouse-schema', Data: { logins: 3 } },
+      result: { PhysicalResourceId: 'warehouse-schema', Data: { logins: 4 } },
     });
 
     const { rows } = await deployed.pool.query<{ login: string; groups: string[] }>(
       `select r.rolname as login, array_agg(g.rolname::text order by g.rolname) as groups
        from pg_roles r join pg_auth_members m on m.member = r.oid join pg_roles g on g.oid = m.roleid
        where r.rolname = any($1) group by r.rolname`,
-      [[LOGINS.loader, LOGINS.transformer, LOGINS.reader]],
+      [[LOGINS.loader, LOGINS.transformer, LOGINS.eraser, LOGINS.reader]],
     );
     expect(Object.fromEntries(rows.map((row) => [row.login, row.groups]))).toEqual({
       [LOGINS.loader]: [LOGIN_GROUPS.loader],
       [LOGINS.transformer]: [LOGIN_GROUPS.transformer],
+      [LOGINS.eraser]: [LOGIN_GROUPS.eraser],
       [LOGINS.reader]: [LOGIN_GROUPS.reader],
     });
   });

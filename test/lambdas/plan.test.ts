@@ -62,9 +62,11 @@ test('the in-process run records each step of the plan under the same name as th
       'select step_name from ops.run_steps where run_id = $1',
       [summary.runId],
     );
-    // In-process, files come from the caller rather than a listing, and load as one step.
+    // In-process, files come from the caller rather than a listing, and load as one step; there is no
+    // bucket to take erasure requests from (the erasure step records itself only when it finds one).
     const planned = PLAN_TASKS.filter(
-      (task) => task.step !== undefined && !['list-new-files', 'load-file'].includes(task.handler),
+      (task) =>
+        task.step !== undefined && !['list-new-files', 'load-file', 'erase-requested'].includes(task.handler),
     ).map((task) => task.step as string);
     expect(rows.map((row) => row.step_name).sort()).toEqual(['load_files', ...planned].sort());
   } finally {

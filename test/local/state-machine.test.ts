@@ -110,6 +110,7 @@ describe('on a fresh warehouse', () => {
     expect((result.output as { files: { loaded: number } }).files.loaded).toBe(0);
     expect(entered).toEqual([
       'Start run',
+      'Erase requested people',
       'List new files',
       'Load files',
       'Stage events',

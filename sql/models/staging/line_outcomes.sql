@@ -14,3 +14,5 @@ select file_id, line_number, 'identity' from staging.identity_messages;
 
 -- As every relation in staging (sql/migrations/0017); the view cannot be written through.
 grant select, insert, update, delete on staging.line_outcomes to saas_transformer;
+-- The erasure recounts its files from it (sql/steps/staging/recount_files.sql).
+grant select on staging.line_outcomes to saas_eraser;

@@ -122,11 +122,17 @@ inner join staging.identity_messages as i on i.message_id = l.event_id
 where l.problem_reason = 'identity_message'
   and (i.file_id, i.line_number) <> (l.file_id, l.line_number);
 
--- 3. The dates that gained events, for the core layer to rebuild. In date order, so that two shards
+-- 3. The dates that gained events, for the core layer to rebuild, and those of group calls, which can
+-- change a person's account (sql/steps/core/dim_user_accounts.sql). In date order, so that two shards
 -- inserting the same dates take their locks in the same order and never deadlock.
 insert into ops.pending_dates (event_date)
 select distinct event_date
-from batch_staged
+from (
+  select event_date from batch_staged
+  union all
+  select event_date from batch_leftovers
+  where problem_reason = 'identity_message' and message_type = 'group' and event_date is not null
+) as gained
 order by event_date
 on conflict (event_date) do update set marked_at = excluded.marked_at;
 

@@ -19,6 +19,7 @@ const migrator = login('pipeline_migrate');
 const logins = {
   loader: login('pipeline_load'),
   transformer: login('pipeline_transform'),
+  eraser: login('pipeline_erase'),
   reader: login('bi_reader'),
 } satisfies PipelineLogins;
 const passwords = [migrator, ...Object.values(logins)].map((l) => l.password);
@@ -82,7 +83,7 @@ test('deploying creates the migrator, the schema and a BI login that can read an
   const created = await deploy({ RequestType: 'Create' });
   expect(created).toEqual({
     PhysicalResourceId: 'warehouse-schema',
-    Data: { applied: expect.any(Number), logins: 3 },
+    Data: { applied: expect.any(Number), logins: 4 },
   });
   expect(created.Data?.applied).toBeGreaterThan(5);
 
@@ -109,12 +110,12 @@ test('deploying again applies nothing new and keeps the logins; deleting the sta
       )
     ).rows;
   const before = await verifiers();
-  expect(before).toHaveLength(4);
+  expect(before).toHaveLength(5);
   expect(await bootstrap({ RequestType: 'Update', PhysicalResourceId: 'pipeline-migrator' })).toMatchObject({
     Data: { handedOver: 0 },
   });
   expect(await deploy({ RequestType: 'Update', PhysicalResourceId: 'warehouse-schema' })).toMatchObject({
-    Data: { applied: 0, logins: 3 },
+    Data: { applied: 0, logins: 4 },
   });
   expect(await verifiers()).toEqual(before);
 
@@ -131,7 +132,7 @@ test('deploying again applies nothing new and keeps the logins; deleting the sta
 
 test('no statement either handler sent carries a password, only SCRAM verifiers', () => {
   const passwordStatements = sent.filter((text) => /\bpassword\b/i.test(text));
-  expect(passwordStatements.length).toBeGreaterThanOrEqual(2 * 4);
+  expect(passwordStatements.length).toBeGreaterThanOrEqual(2 * 5);
   for (const text of passwordStatements) expect(text).toMatch(/password 'SCRAM-SHA-256\$4096:/);
   for (const password of passwords) expect(sent.filter((text) => text.includes(password))).toEqual([]);
 });

@@ -234,3 +234,65 @@ test('a late link moves the dates it touches and leaves every other date’s fac
     await db.drop();
   }
 });
+
+test('a group call makes its groupId the person’s account, also when it comes late, alone or anonymous', async () => {
+  const group = (
+    id: string,
+    at: string,
+    who: { userId?: string; anonymousId?: string },
+    groupId: string,
+  ) => ({
+    type: 'group',
+    messageId: id,
+    ...who,
+    groupId,
+    timestamp: at,
+    traits: { name: groupId },
+  });
+  const accounts = async (pool: Pool) =>
+    (
+      await pool.query(
+        `select user_id, account_id, is_personal, account_event_id from core.dim_user_accounts order by user_id`,
+      )
+    ).rows;
+  const db = await createTestDatabase();
+  try {
+    await runWarehouse(db.pool, {
+      asOf: '2024-03-08',
+      sources: [
+        file([
+          // usr_g's events name no account: the group call gives it.
+          signup('g1', '2024-03-05T08:00:00Z', 'usr_g'),
+          track('g2', '2024-03-06T10:00:00Z', { userId: 'usr_g' }),
+          group('gc1', '2024-03-05T08:01:00Z', { userId: 'usr_g' }, 'acct_acme'),
+          // usr_h's anonymous visit joins a group before identifying: the link takes it to usr_h.
+          group('gc2', '2024-03-05T07:00:00Z', { anonymousId: 'anon-h' }, 'acct_beta'),
+          identify('ih', '2024-03-05T09:00:00Z', 'usr_h', 'anon-h'),
+          signup('h1', '2024-03-05T09:00:00Z', 'usr_h'),
+          // usr_k's events name acct_kilo, later than its group call: the latest wins.
+          group('gc3', '2024-03-05T09:00:00Z', { userId: 'usr_k' }, 'acct_old'),
+          { ...signup('k1', '2024-03-05T10:00:00Z', 'usr_k'), context: { groupId: 'acct_kilo' } },
+        ]),
+      ],
+    });
+    expect(await accounts(db.pool)).toEqual([
+      { user_id: 'usr_g', account_id: 'acct_acme', is_personal: false, account_event_id: 'gc1' },
+      { user_id: 'usr_h', account_id: 'acct_beta', is_personal: false, account_event_id: 'gc2' },
+      { user_id: 'usr_k', account_id: 'acct_kilo', is_personal: false, account_event_id: 'k1' },
+    ]);
+
+    // A later file with only a group call, on a day the person has no event: it moves usr_k.
+    await runWarehouse(db.pool, {
+      asOf: '2024-03-08',
+      sources: [file([group('gc4', '2024-03-08T12:00:00Z', { userId: 'usr_k' }, 'acct_new')])],
+    });
+    expect((await accounts(db.pool)).find((row) => row.user_id === 'usr_k')).toEqual({
+      user_id: 'usr_k',
+      account_id: 'acct_new',
+      is_personal: false,
+      account_event_id: 'gc4',
+    });
+  } finally {
+    await db.drop();
+  }
+});

@@ -41,7 +41,12 @@ interface Scenario {
   readonly database: string;
   readonly master: string;
   readonly migrator: Required<Login>;
-  readonly logins: { loader: Required<Login>; transformer: Required<Login>; reader: Required<Login> };
+  readonly logins: {
+    loader: Required<Login>;
+    transformer: Required<Login>;
+    eraser: Required<Login>;
+    reader: Required<Login>;
+  };
   /** A pool connected to the scenario's database as `role` (the test server trusts local logins). */
   connect(role: string): Pool;
 }
@@ -66,6 +71,7 @@ async function scenario(tag: string): Promise<Scenario> {
     logins: {
       loader: login('pipeline_load'),
       transformer: login('pipeline_transform'),
+      eraser: login('pipeline_erase'),
       reader: login('bi_reader'),
     },
     connect(role: string) {
@@ -164,11 +170,12 @@ describe('a new warehouse', () => {
     for (const [, owner] of schemaOwners) expect(owner).toBe(s.migrator.username);
   });
 
-  test('the migrator creates the three logins, with SCRAM verifiers and one group role each', async () => {
+  test('the migrator creates the four logins, with SCRAM verifiers and one group role each', async () => {
     const provisioned = await provisionLogins(s.connect(s.migrator.username), s.logins);
     expect(provisioned).toEqual([
       { username: s.logins.loader.username, group: 'saas_loader', created: true },
       { username: s.logins.transformer.username, group: 'saas_transformer', created: true },
+      { username: s.logins.eraser.username, group: 'saas_eraser', created: true },
       { username: s.logins.reader.username, group: 'analytics_reader', created: true },
     ]);
 
@@ -182,6 +189,7 @@ describe('a new warehouse', () => {
     }
     expect(await groupsOf(s, s.logins.loader.username)).toEqual(['saas_loader']);
     expect(await groupsOf(s, s.logins.transformer.username)).toEqual(['saas_transformer']);
+    expect(await groupsOf(s, s.logins.eraser.username)).toEqual(['saas_eraser']);
     expect(await groupsOf(s, s.logins.reader.username)).toEqual(['analytics_reader']);
   });
 
@@ -201,6 +209,18 @@ describe('a new warehouse', () => {
     await expect(transformer.query(`insert into raw.events (file_id) values (1)`)).rejects.toThrow(
       /permission denied/,
     );
+    await expect(transformer.query('delete from raw.events')).rejects.toThrow(/permission denied/);
+
+    // Only the eraser deletes from raw; it loads nothing and reads no audit but its own.
+    const eraser = s.connect(s.logins.eraser.username);
+    await expect(eraser.query('delete from raw.events where false')).resolves.toBeDefined();
+    await expect(eraser.query('delete from core.fact_events where false')).resolves.toBeDefined();
+    await expect(eraser.query(`insert into raw.events (file_id) values (1)`)).rejects.toThrow(
+      /permission denied/,
+    );
+    await expect(
+      eraser.query('insert into core.fact_events select * from core.fact_events where false'),
+    ).rejects.toThrow(/permission denied/);
 
     const reader = s.connect(s.logins.reader.username);
     await expect(reader.query('select count(*) from analytics.daily_active_users')).resolves.toBeDefined();
@@ -214,7 +234,7 @@ describe('a new warehouse', () => {
       handedOver: 0,
     });
     const again = await provisionLogins(s.connect(s.migrator.username), s.logins);
-    expect(again.map((login) => login.created)).toEqual([false, false, false]);
+    expect(again.map((login) => login.created)).toEqual([false, false, false, false]);
     expect(await loginState(s)).toEqual(before);
   });
 
@@ -319,7 +339,7 @@ describe('a warehouse deployed before the migrator existed', () => {
     const migratorPool = s.connect(s.migrator.username);
     expect(await migrate(migratorPool)).toEqual({ applied: [] });
     const provisioned = await provisionLogins(migratorPool, s.logins);
-    expect(provisioned.map((login) => login.created)).toEqual([true, true, false]);
+    expect(provisioned.map((login) => login.created)).toEqual([true, true, true, false]);
     const { authid } = await loginState(s);
     expect(authid.find((row) => row.rolname === s.logins.reader.username)?.rolpassword).toBe(
       loginVerifier(s.logins.reader.username, s.logins.reader),

@@ -77,6 +77,7 @@ test('the run goes through the steps in order, staging batch after batch, and pu
     order.push(name);
   expect(order).toEqual([
     'Start run',
+    'Erase requested people',
     'List new files',
     'Load files',
     'Stage events',

@@ -78,7 +78,7 @@ test('the pipeline functions run in the VPC, in the group the database admits', 
   // The custom-resource framework only calls the Lambda API, from outside the VPC.
   const own = functions.filter(([logicalId]) => !logicalId.includes('Providerframework'));
   // One per kind of step, the bootstrap and the migration.
-  expect(own.length).toBe(12);
+  expect(own.length).toBe(13);
   for (const [, fn] of own) {
     expect(fn.Properties.VpcConfig).toEqual({
       SecurityGroupIds: [expect.anything()],
@@ -129,7 +129,7 @@ test('each login has a secret of its own, in the JSON the functions read, with a
   }
 });
 
-test('each pipeline function logs in with its job login: loading as the loader, the rest as the transformer', () => {
+test('each pipeline function logs in with its job login: loading as the loader, erasing as the eraser, the rest as the transformer', () => {
   const byStep = Object.fromEntries(
     functionsOf(pipeline)
       .filter((fn) => fn.logicalId.startsWith('Pipeline'))
@@ -140,6 +140,7 @@ test('each pipeline function logs in with its job login: loading as the loader, 
   );
   expect(byStep).toEqual({
     StartRun: 'TransformerLogin',
+    EraseRequested: 'EraserLogin',
     ListNewFiles: 'LoaderLogin',
     LoadFile: 'LoaderLogin',
     StageEvents: 'TransformerLogin',
@@ -173,6 +174,7 @@ test('only the bootstrap function may read the master secret; the migration read
   expect(readers.get(bootstrap?.role ?? '')?.sort()).toEqual(['MigratorLogin', 'WarehouseSecretAttachment']);
   expect(readers.get(migrate?.role ?? '')?.sort()).toEqual([
     'BiLogin',
+    'EraserLogin',
     'LoaderLogin',
     'MigratorLogin',
     'TransformerLogin',
@@ -180,6 +182,7 @@ test('only the bootstrap function may read the master secret; the migration read
   expect(migrate?.variables).toMatchObject({
     LOADER_LOGIN_SECRET_ARN: expect.anything(),
     TRANSFORMER_LOGIN_SECRET_ARN: expect.anything(),
+    ERASER_LOGIN_SECRET_ARN: expect.anything(),
   });
   // Nothing outside the pipeline stack's own functions reads it there either.
   expect(

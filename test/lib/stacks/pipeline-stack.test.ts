@@ -152,6 +152,7 @@ test('a database of your own: one secret for every step by default, or a login p
       databaseSecretName: 'warehouse/owner',
       loaderSecretName: 'warehouse/loader',
       transformerSecretName: 'warehouse/transformer',
+      eraserSecretName: 'warehouse/eraser',
     },
     builtinCloudFormationValidation: false,
   });
@@ -160,7 +161,11 @@ test('a database of your own: one secret for every step by default, or a login p
     expect({ step, secret }).toEqual({
       step,
       secret: expect.stringContaining(
-        ['LoadFile', 'ListNewFiles'].includes(step) ? 'warehouse/loader' : 'warehouse/transformer',
+        ['LoadFile', 'ListNewFiles'].includes(step)
+          ? 'warehouse/loader'
+          : step === 'EraseRequested'
+            ? 'warehouse/eraser'
+            : 'warehouse/transformer',
       ),
     });
   expect(Object.keys(perJob)).toHaveLength(STEP_HANDLERS.length);
@@ -199,7 +204,11 @@ test('the loading functions read and list both landing prefixes, native and Segm
         }
       ).Properties.PolicyDocument.Statement,
   );
-  const listing = statements.filter((statement) => statement.Action === 's3:ListBucket');
+  const listing = statements.filter(
+    (statement) =>
+      statement.Action === 's3:ListBucket' &&
+      !JSON.stringify(statement.Condition).includes('erasure-requests/'),
+  );
   expect(listing.length).toBeGreaterThanOrEqual(2);
   for (const statement of listing)
     expect(statement.Condition).toEqual({ StringLike: { 's3:prefix': ['events/*', 'segment-logs/*'] } });
@@ -212,4 +221,35 @@ test('the loading functions read and list both landing prefixes, native and Segm
     )
     .filter((value) => value !== undefined);
   expect(prefixes).toEqual(['events/,segment-logs/', 'events/,segment-logs/']);
+});
+
+test('the erasure function lists, reads and deletes request files under erasure-requests/ only, and no landing file', () => {
+  const functions = template.findResources('AWS::Lambda::Function');
+  const [eraseId] = Object.keys(functions).filter((id) => id.startsWith('PipelineEraseRequested'));
+  const role = (functions[eraseId ?? ''] as { Properties: { Role: { 'Fn::GetAtt': string[] } } }).Properties
+    .Role['Fn::GetAtt'][0];
+  const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((policy) =>
+      JSON.stringify((policy as { Properties: { Roles: unknown } }).Properties.Roles).includes(role ?? '?'),
+    )
+    .flatMap(
+      (policy) =>
+        (
+          policy as {
+            Properties: {
+              PolicyDocument: { Statement: { Action: unknown; Resource: unknown; Condition?: unknown }[] };
+            };
+          }
+        ).Properties.PolicyDocument.Statement,
+    )
+    .filter((statement) => JSON.stringify(statement.Action).includes('s3:'));
+  expect(statements).toHaveLength(2);
+  const [objects, listing] = statements;
+  expect(objects?.Action).toEqual(['s3:GetObject', 's3:DeleteObject', 's3:DeleteObjectVersion']);
+  expect(JSON.stringify(objects?.Resource)).toContain('/erasure-requests/*');
+  expect(JSON.stringify(objects?.Resource)).not.toContain('events/');
+  expect(listing).toMatchObject({
+    Action: 's3:ListBucket',
+    Condition: { StringLike: { 's3:prefix': ['erasure-requests/*'] } },
+  });
 });
