@@ -13,6 +13,12 @@ export async function printAnalyticsSummary(pool: Pool, write: Writer): Promise<
   write(table(await q('active_users_last_7_days')));
   write('\nRetention by signup month (% of the cohort active k months later)');
   write(table(await q('retention_by_signup_month')));
+  write('\nLifecycle by ISO week (signed-up users; dormant: active the week before, not this one)');
+  write(table(await q('lifecycle_last_weeks')));
+  write(
+    '\nDay-N retention of the last weekly cohorts mature for day 30 (% active on day N; on or after it, in brackets)',
+  );
+  write(table(await q('retention_days_mature')));
   write(
     '\nMRR by month (movements of the month; contraction and churn as negatives; per currency, never summed)',
   );

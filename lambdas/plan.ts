@@ -86,6 +86,9 @@ export const ANALYTICS_VIEWS = [
   'account_health',
   'daily_active_accounts',
   'account_retention_cohorts',
+  'user_lifecycle_weekly',
+  'user_lifecycle_monthly',
+  'user_retention_days',
 ] as const;
 export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
 

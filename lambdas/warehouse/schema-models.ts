@@ -51,6 +51,11 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   { name: 'analytics/account_health', dependsOn: [] },
   { name: 'analytics/daily_active_accounts', dependsOn: [] },
   { name: 'analytics/account_retention_cohorts', dependsOn: [] },
+  // The lifecycle's rules, once, for the weekly and the monthly view.
+  { name: 'analytics/lifecycle_periods', dependsOn: [] },
+  { name: 'analytics/user_lifecycle_weekly', dependsOn: ['analytics/lifecycle_periods'] },
+  { name: 'analytics/user_lifecycle_monthly', dependsOn: ['analytics/lifecycle_periods'] },
+  { name: 'analytics/user_retention_days', dependsOn: [] },
 
   // ops: the pipeline's health for readers, and the functions that act with the owner's rights.
   { name: 'ops/layer_row_counts', dependsOn: [] },

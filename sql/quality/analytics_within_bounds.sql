@@ -1,5 +1,5 @@
 -- severity: error
--- description: The analytics views built by this run are in range: DAU <= WAU <= MAU, stickiness and rates within 0-1 and 0-100, scores within 0-100, MRR and its movements >= 0, conversions within their cohort, DAA <= WAA <= MAA, account scores within 0-100.
+-- description: The analytics views built by this run are in range: DAU <= WAU <= MAU, stickiness and rates within 0-1 and 0-100, scores within 0-100, MRR and its movements >= 0, conversions within their cohort, DAA <= WAA <= MAA, account scores within 0-100, N-day retention: on day N <= on or after <= cohort.
 select 'daily_active_users' as view_name, activity_date::text as row_key
 from analytics_build.daily_active_users
 where dau > wau or wau > mau or dau < 0 or stickiness not between 0 and 1
@@ -39,3 +39,16 @@ select 'account_health', account_id
 from analytics_build.account_health
 where account_health_score not between 0 and 100 or seat_utilization not between 0 and 1
   or active_users_7d > active_users_30d or active_users_30d > users
+union all
+select 'user_retention_days', cohort_week::text || ' N' || n
+from analytics_build.user_retention_days
+where retained_on_day > retained_on_or_after or retained_on_or_after > cohort_size
+  or retained_on_day_rate not between 0 and 100 or retained_on_or_after_rate not between 0 and 100
+union all
+select 'user_lifecycle_weekly', period_start::text || ' ' || status
+from analytics_build.user_lifecycle_weekly
+where users < 0 or period_end < period_start
+union all
+select 'user_lifecycle_monthly', period_start::text || ' ' || status
+from analytics_build.user_lifecycle_monthly
+where users < 0 or period_end < period_start

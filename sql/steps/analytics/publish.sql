@@ -30,6 +30,15 @@ insert into analytics.daily_active_accounts select * from analytics_build.daily_
 delete from analytics.account_retention_cohorts;
 insert into analytics.account_retention_cohorts select * from analytics_build.account_retention_cohorts;
 
+delete from analytics.user_lifecycle_weekly;
+insert into analytics.user_lifecycle_weekly select * from analytics_build.user_lifecycle_weekly;
+
+delete from analytics.user_lifecycle_monthly;
+insert into analytics.user_lifecycle_monthly select * from analytics_build.user_lifecycle_monthly;
+
+delete from analytics.user_retention_days;
+insert into analytics.user_retention_days select * from analytics_build.user_retention_days;
+
 delete from analytics.fact_daily_user_activity where activity_date = any(:dates::date[]);
 insert into analytics.fact_daily_user_activity
 select * from core.fact_daily_user_activity where activity_date = any(:dates::date[]);
