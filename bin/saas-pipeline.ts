@@ -17,6 +17,7 @@ Commands:
   run         execute the state machine: load new files, rebuild what they touched
   reprocess   re-derive staging and core for a range of dates from raw (after a new mapping)
   forget      erase a person from every layer, with an audit record and a tombstone
+  time-zone   show the reporting time zone, or move the warehouse to another and rebuild
   status      recent runs, step timings, file ledger, rejected files, quarantine and quality
   files       the file ledger; "files retry KEY" lets a rejected file be tried again
   serve       serve the Executive Overview dashboard on http://127.0.0.1:8080/
@@ -33,6 +34,7 @@ Environment:
   S3_ENDPOINT         an S3 API (LocalStack, AWS); unset: a local S3 server in $SAAS_PIPELINE_HOME/s3
   AWS_REGION          region for S3_ENDPOINT
   SAAS_PIPELINE_HOME  local state folder (default .saas-pipeline in the current directory)
+  REPORTING_TIME_ZONE the IANA zone of every day, week and month (default UTC; see time-zone)
 
 ${exitCodesHelp(Object.fromEntries(Object.keys(EXIT_MEANINGS).map((name) => [name, true])))}
 `;
@@ -56,6 +58,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   },
   reprocess: async (argv) => (await import('../cli/commands/reprocess')).reprocessCommand(argv, write),
   forget: async (argv) => (await import('../cli/commands/forget')).forgetCommand(argv, write),
+  'time-zone': async (argv) => (await import('../cli/commands/time-zone')).timeZoneCommand(argv, write),
   status: async (argv) => (await import('../cli/commands/status')).statusCommand(argv, write),
   files: async (argv) => (await import('../cli/commands/files')).filesCommand(argv, write),
   serve: async (argv) => (await import('../cli/commands/dashboard')).serveCommand(argv, write),

@@ -129,6 +129,7 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
     headline: h
       ? {
           asOfDate: text(h.as_of_date),
+          timeZone: text(h.time_zone),
           users: num(h.user_count),
           activeUsers: num(h.active_users),
           weeklyActiveUsers: num(h.weekly_active_users),

@@ -5,6 +5,8 @@
 
 export interface Headline {
   readonly asOfDate: string;
+  /** The IANA zone whose calendar the figures' days, weeks and months are in. */
+  readonly timeZone: string;
   readonly users: number;
   readonly activeUsers: number;
   readonly weeklyActiveUsers: number;

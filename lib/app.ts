@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib';
 import { parseMinEventTimestamp, parsePositiveInteger } from '../lambdas/warehouse/limits';
+import { parseTimeZone } from '../lambdas/warehouse/time-zone-names';
 import { DatabaseStack } from './stacks/database-stack';
 import { NetworkStack, SUBNETS } from './stacks/network-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
@@ -24,11 +25,13 @@ export function addStacks(app: App): {
   const staging = () => {
     const floor = context('minEventTimestamp');
     const lines = context('stagingBatchMaxLines');
+    const zone = context('reportingTimeZone');
     return {
       minEventTimestamp: floor === undefined ? undefined : parseMinEventTimestamp(floor, 'minEventTimestamp'),
       stagingBatchMaxLines:
         lines === undefined ? undefined : parsePositiveInteger(lines, 'stagingBatchMaxLines'),
       fullIpAddresses: context('fullIpAddresses') === 'true',
+      reportingTimeZone: zone === undefined ? undefined : parseTimeZone(zone, 'reportingTimeZone'),
     };
   };
   if (context('databaseSecretName') || context('databaseSecretArn')) {

@@ -5,10 +5,10 @@ import { createProgress } from '../progress';
 import { defaultReportPath, describeReport, writeReportFor } from './dashboard';
 import { EXIT, formatCount, type Writer } from '../output';
 import { withServices } from '../services';
-import { checkAsOf, exitCodeOf, runOnce } from './run';
+import { checkAsOf, exitCodeOf, runOnce, useTimeZone } from './run';
 import { printAnalyticsSummary } from '../summary';
 
-export const DEMO_HELP = `Usage: saas-pipeline demo [--as-of DATE] [--format native|segment]
+export const DEMO_HELP = `Usage: saas-pipeline demo [--as-of DATE] [--format native|segment] [--time-zone ZONE]
 
 Everything end to end on the local state folder: generates six months of events
 (2024-01-01..2024-06-30, seed 42, about 1.8M) into the landing bucket unless it already holds
@@ -21,6 +21,9 @@ the demo from them through sql/seeds/segment_mapping.json: the figures are the n
 warehouse takes one demo format; give the other its own state folder:
   SAAS_PIPELINE_HOME=.saas-pipeline-segment npm start -- --format segment
 
+--time-zone ZONE builds the demo's days, weeks and months in an IANA zone (REPORTING_TIME_ZONE; the
+default is UTC). A warehouse built in one zone refuses another: "saas-pipeline time-zone ZONE" moves it.
+
 Exit codes: as for "saas-pipeline run".
 `;
 
@@ -30,6 +33,7 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
     options: {
       'as-of': { type: 'string' },
       format: { type: 'string' },
+      'time-zone': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -39,6 +43,7 @@ export async function demoCommand(argv: string[], write: Writer): Promise<number
     return (write(`demo: --format must be native or segment\n\n${DEMO_HELP}`), EXIT.usage);
   const asOf = checkAsOf(values['as-of'], write);
   if (asOf === false) return EXIT.usage;
+  if (!useTimeZone(values['time-zone'], write)) return EXIT.usage;
   return withServices(write, async (db, openLanding) => {
     const landing = await openLanding();
     const holds = async (prefix: string): Promise<boolean> => {

@@ -4,6 +4,7 @@ import { PIPELINE_PLAN } from '../../lambdas/plan';
 import { parseArgs } from 'node:util';
 import { createPool, type Pool } from '../../lambdas/warehouse/db';
 import { migrate } from '../../lambdas/warehouse/migrate';
+import { parseTimeZone } from '../../lambdas/warehouse/time-zone';
 import { finishRun, holdRunSlot, newRunId, summarizeRunFiles } from '../../lambdas/warehouse/runs';
 import type { LandingStore } from '../../local/s3-server';
 import { type LoadedStateMachine, loadStateMachine } from '../../local/state-machine-cache';
@@ -19,7 +20,7 @@ import { queryRows } from '../queries';
 import { withServices } from '../services';
 import { EXIT, formatCount, seconds, table, type Writer, exitCodesHelp } from '../output';
 
-export const RUN_HELP = `Usage: saas-pipeline run [--as-of DATE]
+export const RUN_HELP = `Usage: saas-pipeline run [--as-of DATE] [--time-zone ZONE]
 
 Executes the pipeline's state machine once, the same definition "cdk deploy" ships, with its Lambda
 handlers running in this process: loads the landing files not loaded yet (exactly once), stages
@@ -28,6 +29,8 @@ and gates on data quality. Prints each state as it finishes, then every step's r
 
 Options:
   --as-of DATE     the logical date of the analytics, YYYY-MM-DD   default the latest event date
+  --time-zone ZONE the reporting time zone (REPORTING_TIME_ZONE)    default UTC
+                   a warehouse that holds events runs only in its own: see "saas-pipeline time-zone"
   -h, --help       show this help
 
 Environment:
@@ -62,11 +65,16 @@ const UP_TO_DATE_STATE = PIPELINE_PLAN.flatMap((stage) =>
 export async function runCommand(argv: string[], write: Writer): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { 'as-of': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      'as-of': { type: 'string' },
+      'time-zone': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) return (write(RUN_HELP), EXIT.ok);
   const asOf = checkAsOf(values['as-of'], write);
   if (asOf === false) return EXIT.usage;
+  if (!useTimeZone(values['time-zone'], write)) return EXIT.usage;
   // The definition is read and its runner loaded while the services open, the local S3 server
   // booting in a process of its own meanwhile. The run awaits it, and reports what went wrong.
   const machine = loadStateMachine();
@@ -76,6 +84,21 @@ export async function runCommand(argv: string[], write: Writer): Promise<number>
   );
   loadRunnerLibrary().catch(() => undefined);
   return exitCode;
+}
+
+/**
+ * --time-zone, checked, becomes REPORTING_TIME_ZONE for this process, which the handlers read (as the
+ * functions read it on AWS); false, with a message, when it names no zone.
+ */
+export function useTimeZone(zone: string | undefined, write: Writer): boolean {
+  if (zone === undefined) return true;
+  try {
+    process.env.REPORTING_TIME_ZONE = parseTimeZone(zone, '--time-zone');
+    return true;
+  } catch (error) {
+    write((error as Error).message);
+    return false;
+  }
 }
 
 /** The --as-of value, undefined when absent, or false (with a message) when it names no day. */

@@ -61,7 +61,8 @@ async function boot(): Promise<void> {
       setState('empty', 'No analytics yet: run "npx saas-pipeline demo" (or "run") to load events first.');
       return;
     }
-    byId('as-of').textContent = `Figures as of ${headline.asOfDate} (the pipeline's logical date)`;
+    byId('as-of').textContent =
+      `Figures as of ${headline.asOfDate} (the pipeline's logical date); days, weeks and months in ${headline.timeZone}`;
     renderHeadline(overview);
     renderChurn(overview);
     renderAtRiskAccounts(overview);

@@ -1,6 +1,7 @@
 import { isCalendarDate } from '../warehouse/analytics';
 import { assertSchemaCurrent } from '../warehouse/migrate';
 import { startRun } from '../warehouse/runs';
+import { checkTimeZone, configuredTimeZone, dateIn } from '../warehouse/time-zone';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { asStepError, expectString } from './step';
 import { lambdaHandler } from './telemetry';
@@ -11,7 +12,8 @@ export interface StartRunInput {
   /** ISO time the execution started ($$.Execution.StartTime). */
   readonly startedAt: string;
   /**
-   * The execution's input: `asOf` a date, "yesterday" (of startedAt, for the daily schedule) or
+   * The execution's input: `asOf` a date, "yesterday" (of startedAt in the reporting time zone, for
+   * the daily schedule) or
    * absent (the latest event date); `trigger` who started it; `ownerPid` the database session holding
    * the run slot, when a local process owns the run (holdRunSlot).
    */
@@ -35,13 +37,18 @@ export function createStartRunHandler(deps: HandlerDependencies) {
   return async (input: StartRunInput): Promise<RunInfo> => {
     const runId = expectString(input as unknown as Record<string, unknown>, 'executionName');
     const startedAt = expectString(input as unknown as Record<string, unknown>, 'startedAt');
-    const asOf = resolveAsOf(input.input?.asOf ?? null, startedAt);
+    const requested = input.input?.asOf ?? null;
+    resolveAsOf(requested, startedAt);
     const ownerPid = input.input?.ownerPid ?? undefined;
     if (ownerPid !== undefined && !Number.isInteger(ownerPid))
       throw new TypeError(`ownerPid must be an integer, got ${JSON.stringify(ownerPid)}`);
+    let asOf: string | null;
     try {
       const pool = await deps.pool();
       await assertSchemaCurrent(pool);
+      // Before the run is recorded: a warehouse is never built in two zones.
+      const zone = await checkTimeZone(pool, configuredTimeZone());
+      asOf = resolveAsOf(requested, startedAt, zone);
       await startRun(pool, {
         runId,
         logicalDate: asOf ?? undefined,
@@ -56,9 +63,13 @@ export function createStartRunHandler(deps: HandlerDependencies) {
   };
 }
 
-export function resolveAsOf(asOf: string | null, startedAt: string): string | null {
+/** The as-of date asked for; "yesterday" is the day before startedAt's, in the reporting zone. */
+export function resolveAsOf(asOf: string | null, startedAt: string, zone = 'UTC'): string | null {
   if (asOf === null || asOf === '') return null;
-  if (asOf === 'yesterday') return new Date(Date.parse(startedAt) - 86_400_000).toISOString().slice(0, 10);
+  if (asOf === 'yesterday') {
+    const [year, month, day] = dateIn(zone, new Date(startedAt)).split('-').map(Number);
+    return new Date(Date.UTC(year ?? 1970, (month ?? 1) - 1, (day ?? 1) - 1)).toISOString().slice(0, 10);
+  }
   if (!isCalendarDate(asOf)) {
     throw new TypeError(`asOf must be a date like 2024-06-30 or "yesterday", got ${JSON.stringify(asOf)}`);
   }

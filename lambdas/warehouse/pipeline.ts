@@ -1,3 +1,4 @@
+import { checkTimeZone, configuredTimeZone } from './time-zone';
 import {
   type AnalyticsView,
   type Publication,
@@ -53,6 +54,8 @@ export interface WarehouseRunOptions {
   readonly onFileLoaded?: (result: IngestResult) => void;
   /** Staging options (batch limits, the timestamp floor); the run id is set by the run. */
   readonly staging?: Omit<StageOptions, 'runId'>;
+  /** The reporting time zone; default REPORTING_TIME_ZONE, else UTC (lambdas/warehouse/time-zone.ts). */
+  readonly timeZone?: string;
 }
 
 export interface WarehouseRunSummary {
@@ -93,6 +96,7 @@ async function runHoldingSlot(
   ownerPid: number,
   started: number,
 ): Promise<WarehouseRunSummary> {
+  await checkTimeZone(pool, options.timeZone ?? configuredTimeZone());
   const runId = await startRun(pool, {
     runId: options.runId ?? newRunId(),
     logicalDate: options.asOf,

@@ -54,6 +54,11 @@ export interface PipelineStateMachineProps {
   readonly stagingBatchMaxLines?: number;
   /** Keep IP addresses whole instead of their /24 (IPv4) or /48 (IPv6): FULL_IP_ADDRESSES. @default false */
   readonly fullIpAddresses?: boolean;
+  /**
+   * The IANA zone of every day, week and month (REPORTING_TIME_ZONE): Start run refuses a warehouse
+   * built in another zone until `saas-pipeline time-zone ZONE` has moved it. @default UTC
+   */
+  readonly reportingTimeZone?: string;
 }
 
 /**
@@ -93,12 +98,15 @@ export class PipelineStateMachine extends Construct {
     const loader = props.loaderSecret;
     const transformer = props.transformerSecret;
     this.functions = {
-      'start-run': fn(
-        'start-run',
-        'Check that the schema is current and record a new run',
-        Duration.minutes(2),
-        512,
-      ).bindDatabase(transformer),
+      'start-run': withSettings(
+        fn(
+          'start-run',
+          'Check that the schema and the time zone are current and record a new run',
+          Duration.minutes(2),
+          512,
+        ).bindDatabase(transformer),
+        { REPORTING_TIME_ZONE: props.reportingTimeZone },
+      ),
       'erase-requested': fn(
         'erase-requested',
         'Carry out the erasure requests under erasure-requests/ in the landing bucket',

@@ -47,6 +47,8 @@ export interface PipelineStackProps extends StackProps {
   readonly stagingBatchMaxLines?: number;
   /** Keep IP addresses whole instead of their /24 or /48. @default false */
   readonly fullIpAddresses?: boolean;
+  /** The IANA zone of every day, week and month of the warehouse. @default UTC */
+  readonly reportingTimeZone?: string;
   /** Send the alarms to this address. @default none: subscribe to the topic later */
   readonly alarmEmail?: string;
   /** Landing files move to Infrequent Access after this many days. @default 30 */
@@ -131,6 +133,7 @@ export class PipelineStack extends Stack {
       eraserSecret: logins.eraser,
       minEventTimestamp: props.minEventTimestamp,
       fullIpAddresses: props.fullIpAddresses,
+      reportingTimeZone: props.reportingTimeZone,
       stagingBatchMaxLines: props.stagingBatchMaxLines,
       vpc: props.database?.vpc,
       vpcSubnets: props.database?.vpcSubnets,

@@ -1,6 +1,6 @@
 -- The headline numbers of the Executive Overview, as of the as-of date A. No row before A is set.
 with as_of as (
-  select as_of_date from analytics.as_of
+  select as_of_date, time_zone from analytics.as_of
 ),
 
 day_a as (
@@ -26,6 +26,7 @@ month_one as (
 
 select
   as_of.as_of_date,
+  as_of.time_zone,
   users.user_count,
   coalesce(day_a.dau, 0) as active_users,
   coalesce(day_a.wau, 0) as weekly_active_users,

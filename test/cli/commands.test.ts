@@ -36,6 +36,9 @@ test('help, unknown commands and bad options have documented exit codes', async 
   expect(badDate.stdout).toMatch(/--as-of must be a date/);
   // Shaped like a date, but no such day.
   expect((await cli(['run', '--as-of', '2024-02-30'], {})).code).toBe(2);
+  const badZone = await cli(['run', '--time-zone', 'Mars/Olympus_Mons'], {});
+  expect(badZone.code).toBe(2);
+  expect(badZone.stdout).toMatch(/--time-zone must be an IANA time zone/);
 });
 
 test('generate, upload, run, run again and status: the state machine on a local S3 server', async () => {
@@ -75,6 +78,22 @@ test('generate, upload, run, run again and status: the state machine on a local 
   const again = await cli(['run', '--as-of', '2024-01-10'], env);
   expect(again.code).toBe(0);
   expect(again.stdout).toMatch(/0 new files/);
+
+  // Another reporting time zone is refused on a loaded warehouse, until time-zone moves it.
+  const refused = await cli(['run', '--as-of', '2024-01-10', '--time-zone', 'Europe/Berlin'], env);
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toContain('TimeZoneMismatchError');
+  expect(refused.stdout).toContain('Run "saas-pipeline time-zone Europe/Berlin"');
+  expect((await cli(['time-zone'], env)).stdout).toContain('reporting time zone: UTC (the warehouse)');
+  const moved = await cli(['time-zone', 'europe/berlin'], env);
+  expect(moved.code).toBe(0);
+  expect(moved.stdout).toMatch(
+    /UTC -> Europe\/Berlin: [\d,]+ events moved to another date, \d+ dates to rebuild/,
+  );
+  expect(moved.stdout).toMatch(/succeeded in [\d.]+ s/);
+  const inBerlin = await cli(['run', '--time-zone', 'Europe/Berlin'], env);
+  expect(inBerlin.code).toBe(0);
+  expect(inBerlin.stdout).toMatch(/0 new files/);
 
   const status = await cli(['status'], env);
   expect(status.code).toBe(0);

@@ -252,7 +252,9 @@ describe.each([
 ])('the dashboard from %s', (name, url) => {
   test('shows the numbers in the database, in every chart', async () => {
     const { page, problems } = await open(url());
-    expect(await page.textContent('#as-of')).toBe("Figures as of 2024-03-15 (the pipeline's logical date)");
+    expect(await page.textContent('#as-of')).toBe(
+      "Figures as of 2024-03-15 (the pipeline's logical date); days, weeks and months in UTC",
+    );
     expect((await drawn(page)).kpis).toEqual({
       users: '4',
       active: '0',
@@ -387,6 +389,7 @@ test('over a history longer than 60 months, "All time" and the filter keep to 60
   const overview: Overview = {
     headline: {
       asOfDate: '2025-01-31',
+      timeZone: 'UTC',
       users: 0,
       activeUsers: 0,
       weeklyActiveUsers: 0,

@@ -24,6 +24,7 @@ test('headline numbers as of A', async () => {
   const overview = await loadOverview(reader);
   expect(overview.headline).toEqual({
     asOfDate: '2024-03-15',
+    timeZone: 'UTC',
     users: 4,
     // Nobody is seen on Mar 15; u3 on Mar 14 is this week's only user; u1 (Mar 1) and u3 this month's.
     activeUsers: 0,

@@ -8,7 +8,7 @@
 drop materialized view if exists analytics_build.account_health;
 create materialized view analytics_build.account_health as
 with as_of as (
-  select as_of_date, (as_of_date + 1)::timestamp at time zone 'UTC' as as_of_end from ops.analytics_as_of
+  select as_of_date, (as_of_date + 1)::timestamp at time zone (select time_zone from ops.reporting_time_zone) as as_of_end from ops.analytics_as_of
 ),
 
 -- The account's users known by A.

@@ -1,5 +1,5 @@
 -- Daily, weekly and monthly active users per day D up to the as-of date A, and stickiness = DAU/MAU.
--- A user is active on D when they have at least one valid event on D (UTC).
+-- A user is active on D when they have at least one valid event on D (a day of the reporting time zone).
 --
 -- Built in analytics_build, which only the pipeline reads; readers get the published copy in
 -- analytics (sql/steps/analytics/publish.sql). Created empty: every run refreshes it before its

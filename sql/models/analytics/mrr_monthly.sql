@@ -17,7 +17,7 @@ create materialized view analytics_build.mrr_monthly as
 with as_of as (
   select
     as_of_date,
-    (as_of_date + 1)::timestamp at time zone 'UTC' as as_of_end,
+    (as_of_date + 1)::timestamp at time zone (select time_zone from ops.reporting_time_zone) as as_of_end,
     -- Months as integer offsets (year * 12 + month - 1): no time zone can shift them.
     (extract(year from as_of_date) * 12 + extract(month from as_of_date) - 1)::integer as as_of_month
   from ops.analytics_as_of

@@ -8,7 +8,7 @@
 drop materialized view if exists analytics_build.trial_to_paid;
 create materialized view analytics_build.trial_to_paid as
 with as_of as (
-  select as_of_date, (as_of_date + 1)::timestamp at time zone 'UTC' as as_of_end from ops.analytics_as_of
+  select as_of_date, (as_of_date + 1)::timestamp at time zone (select time_zone from ops.reporting_time_zone) as as_of_end from ops.analytics_as_of
 ),
 
 users as (
@@ -31,10 +31,10 @@ conversions as (
   select
     users.cohort_month,
     users.signup_date,
-    -- Whole UTC days; a paid state before the sign-up (version 1 starts at the first event) is day 0.
+    -- Whole days of the reporting time zone; a paid state before the sign-up (version 1 starts at the first event) is day 0.
     -- (greatest ignores a null: a user who never paid has none.)
     case when first_paid.first_paid_at is not null
-      then greatest(0, (first_paid.first_paid_at at time zone 'UTC')::date - users.signup_date)
+      then greatest(0, (first_paid.first_paid_at at time zone (select time_zone from ops.reporting_time_zone))::date - users.signup_date)
     end as days_to_convert
   from users
   left join first_paid on first_paid.user_id = users.user_id

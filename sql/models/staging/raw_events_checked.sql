@@ -208,7 +208,7 @@ cross join lateral (
     event_id,
     event_type,
     event_at,
-    (event_at at time zone 'UTC')::date as event_date,
+    (event_at at time zone (select time_zone from ops.reporting_time_zone))::date as event_date,
     user_id,
     session_id,
     nullif(document_id, '') as document_id,

@@ -73,7 +73,8 @@ insert into analytics.dim_date
 select * from core.dim_date as d
 where not exists (select 1 from analytics.dim_date as p where p.calendar_date = d.calendar_date);
 
-insert into analytics.as_of (as_of_date, run_id)
-select as_of_date, :run_id::text from ops.analytics_as_of
+insert into analytics.as_of (as_of_date, run_id, time_zone)
+select as_of_date, :run_id::text, (select time_zone from ops.reporting_time_zone) from ops.analytics_as_of
 on conflict (singleton) do update
-  set as_of_date = excluded.as_of_date, run_id = excluded.run_id, published_at = now();
+  set as_of_date = excluded.as_of_date, run_id = excluded.run_id, time_zone = excluded.time_zone,
+    published_at = now();

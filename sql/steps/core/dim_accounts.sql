@@ -29,7 +29,7 @@ select
   accounts.is_personal,
   names.company,
   accounts.first_seen_at,
-  (accounts.first_seen_at at time zone 'UTC')::date,
+  (accounts.first_seen_at at time zone (select time_zone from ops.reporting_time_zone))::date,
   accounts.users
 from accounts
 left join names on names.account_id = accounts.account_id and names.is_personal = accounts.is_personal;

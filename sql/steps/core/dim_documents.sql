@@ -40,7 +40,7 @@ select
   created.title,
   created.template,
   coalesce(created.event_at, touched.first_seen_at),
-  (coalesce(created.event_at, touched.first_seen_at) at time zone 'UTC')::date,
+  (coalesce(created.event_at, touched.first_seen_at) at time zone (select time_zone from ops.reporting_time_zone))::date,
   case when created.document_id is not null then 'document_created' else 'first_event' end,
   touched.first_seen_at,
   deleted.deleted_at,
@@ -56,7 +56,7 @@ on conflict (document_id) do update set
   created_at = case when excluded.creation_source = 'document_created' then excluded.created_at
     else least(dim_documents.first_seen_at, excluded.first_seen_at) end,
   created_date = (case when excluded.creation_source = 'document_created' then excluded.created_at
-    else least(dim_documents.first_seen_at, excluded.first_seen_at) end at time zone 'UTC')::date,
+    else least(dim_documents.first_seen_at, excluded.first_seen_at) end at time zone (select time_zone from ops.reporting_time_zone))::date,
   creation_source = excluded.creation_source,
   deleted_at = excluded.deleted_at,
   is_deleted = excluded.is_deleted;

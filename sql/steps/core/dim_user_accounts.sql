@@ -19,10 +19,10 @@ select user_id from staging.signed_up_persons(:dates::date[])
 union
 select user_id
 from core.dim_user_accounts
-where (first_event_at at time zone 'UTC')::date = any(:dates::date[])
-   or (account_event_at at time zone 'UTC')::date = any(:dates::date[])
+where (first_event_at at time zone (select time_zone from ops.reporting_time_zone))::date = any(:dates::date[])
+   or (account_event_at at time zone (select time_zone from ops.reporting_time_zone))::date = any(:dates::date[])
 union
-select user_id from account_group_calls where (message_at at time zone 'UTC')::date = any(:dates::date[]);
+select user_id from account_group_calls where (message_at at time zone (select time_zone from ops.reporting_time_zone))::date = any(:dates::date[]);
 
 delete from core.dim_user_accounts
 where user_id in (select user_id from account_users)

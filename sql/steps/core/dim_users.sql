@@ -140,7 +140,7 @@ select
   profiles.company,
   profiles.country,
   profiles.signup_at,
-  (profiles.signup_at at time zone 'UTC')::date,
+  (profiles.signup_at at time zone (select time_zone from ops.reporting_time_zone))::date,
   profiles.signup_source,
   profiles.first_seen_at
 from versions

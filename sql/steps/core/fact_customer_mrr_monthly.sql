@@ -93,10 +93,10 @@ insert into core.fact_customer_mrr_monthly (
 with states as (
   select
     s.account_id, s.is_personal, s.user_id, s.to_currency as currency, s.to_mrr as mrr,
-    (extract(year from s.changed_at at time zone 'UTC') * 12
-      + extract(month from s.changed_at at time zone 'UTC') - 1)::integer as first_month,
-    (extract(year from next_at at time zone 'UTC') * 12
-      + extract(month from next_at at time zone 'UTC') - 1)::integer - 1 as last_month
+    (extract(year from s.changed_at at time zone (select time_zone from ops.reporting_time_zone)) * 12
+      + extract(month from s.changed_at at time zone (select time_zone from ops.reporting_time_zone)) - 1)::integer as first_month,
+    (extract(year from next_at at time zone (select time_zone from ops.reporting_time_zone)) * 12
+      + extract(month from next_at at time zone (select time_zone from ops.reporting_time_zone)) - 1)::integer - 1 as last_month
   from (
     select f.*, lead(f.changed_at) over (partition by f.user_id order by f.user_change_number) as next_at
     from core.fact_subscription_changes as f

@@ -205,7 +205,7 @@ select
   f.event_id,
   f.event_type,
   f.changed_at,
-  (f.changed_at at time zone 'UTC')::date,
+  (f.changed_at at time zone (select time_zone from ops.reporting_time_zone))::date,
   f.user_change_number,
   f.user_id,
   f.account_id,

@@ -19,7 +19,7 @@ with events_in_range as (
 identities_in_range as (
   select message_id, file_id, line_number
   from staging.identity_messages
-  where (message_at at time zone 'UTC')::date between :from_date::date and :to_date::date
+  where (message_at at time zone (select time_zone from ops.reporting_time_zone))::date between :from_date::date and :to_date::date
 ),
 
 quarantined_in_range as (
@@ -33,7 +33,7 @@ quarantined_in_range as (
     and jsonb_typeof(q.payload) = 'object'
     and q.reason <> 'rejected_by_database'
     and t.event_timestamp like '____-__-__%'
-    and (staging.try_timestamptz(t.event_timestamp) at time zone 'UTC')::date
+    and (staging.try_timestamptz(t.event_timestamp) at time zone (select time_zone from ops.reporting_time_zone))::date
       between :from_date::date and :to_date::date
 )
 

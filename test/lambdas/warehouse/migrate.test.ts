@@ -148,6 +148,8 @@ const BEFORE_MODELS: Schema = { migrations: listMigrations().filter((m) => m.ver
 const CHANGED_SINCE_MODELS = [
   // The revenue fields (0019).
   'staging.raw_events_checked',
+  // The end of A in the reporting time zone (0032).
+  'analytics_build.churn_risk_scores',
 ];
 /** Models added after 0018, which no old migration made. */
 const ADDED_SINCE_MODELS = [

@@ -194,6 +194,24 @@ test('staging settings from the context reach the stage function, and a bad one 
   expect(() => addStacks(bad)).toThrow(/minEventTimestamp must be a date/);
 });
 
+test('the reporting time zone from the context reaches Start run, canonical, and an unknown one fails the synth', () => {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], reportingTimeZone: 'europe/berlin' },
+    builtinCloudFormationValidation: false,
+  });
+  Template.fromStack(addStacks(app).pipeline).hasResourceProperties('AWS::Lambda::Function', {
+    Description: 'Check that the schema and the time zone are current and record a new run',
+    Environment: { Variables: Match.objectLike({ REPORTING_TIME_ZONE: 'Europe/Berlin' }) },
+  });
+  // Without the setting, no variable: UTC.
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Description: 'Check that the schema and the time zone are current and record a new run',
+    Environment: { Variables: Match.objectLike({ REPORTING_TIME_ZONE: Match.absent() }) },
+  });
+  const bad = new App({ context: { 'aws:cdk:bundling-stacks': [], reportingTimeZone: 'Berlin time' } });
+  expect(() => addStacks(bad)).toThrow(/reportingTimeZone must be an IANA time zone/);
+});
+
 test('the loading functions read and list both landing prefixes, native and Segment, and nothing else', () => {
   const policies = template.findResources('AWS::IAM::Policy');
   const statements = Object.values(policies).flatMap(
