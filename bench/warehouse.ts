@@ -7,7 +7,8 @@
  *   3. the same six months through the state machine (rendered from the CDK app, executed locally,
  *      files read from a local S3 server), against the in-process sequence of the same steps: what
  *      the orchestration costs.
- * With the first, what the revenue and account models cost, as a share of the run (bench/revenue-cost.ts).
+ * With the first, what the revenue and account models cost, as a share of the run (bench/revenue-cost.ts),
+ * and what the engagement models and the reporting time zone cost (bench/engagement-cost.ts).
  * Then the CLI's start-up (bench/cli.ts): `--help` and a run with nothing new.
  * Usage: npm run bench [-- --days 182 --repeat 3]. Needs `psql` and a PostgreSQL at
  * BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); it creates and drops
@@ -32,6 +33,7 @@ import { createLocalHandlers } from '../local/handlers';
 import { openLandingStore } from '../local/s3-server';
 import { executeStateMachine, renderStateMachine } from '../local/state-machine';
 import { benchCli } from './cli';
+import { engagementCostLines } from './engagement-cost';
 import { revenueCostLines } from './revenue-cost';
 
 const { values: args } = parseArgs({
@@ -140,11 +142,12 @@ async function main(): Promise<void> {
         );
       });
       const revenueCost = await revenueCostLines(pool, stepSeconds);
+      const engagementCost = await engagementCostLines(pool, stepSeconds);
       // 2. New days on six months of history...
       const onHistory: number[] = [];
       for (const file of newDayFiles)
         onHistory.push((await pipelineSeconds(pool, newDaysDir, [file])).seconds);
-      return { ...result, onHistory, revenueCost };
+      return { ...result, onHistory, revenueCost, engagementCost };
     } finally {
       await pool.end();
     }
@@ -211,6 +214,7 @@ async function main(): Promise<void> {
   );
   console.log(steps.join('\n'));
   console.log(whole.revenueCost.join('\n'));
+  console.log(whole.engagementCost.join('\n'));
   console.log(`ratio pipeline / bare copy:       ${(whole.seconds / bare).toFixed(2)}x  (goal <= 4x)`);
   console.log(
     `one new day on empty warehouse:   ${onEmpty.map((s) => s.toFixed(3)).join(', ')} s (median ${median(onEmpty).toFixed(3)})`,

@@ -60,8 +60,12 @@ export interface QualityTask extends PlanTask<'check-quality'> {
 export const CORE_MODEL_GROUPS = [
   // Reads staging for the pending dates.
   { state: 'Build facts', models: { fact_events: 2 } },
-  // Both aggregate fact_events for the pending dates; the daily activity also takes each day's account.
-  { state: 'Build daily aggregates', models: { fact_daily_user_activity: 2, fact_daily_user_features: 2 } },
+  // All three read fact_events for the pending dates; the daily activity also takes each day's account.
+  // The sessions are not split by date: one can cross midnight.
+  {
+    state: 'Build daily aggregates',
+    models: { fact_daily_user_activity: 2, fact_daily_user_features: 2, fact_sessions: 1 },
+  },
   {
     state: 'Build dimensions',
     models: { dim_date: 1, dim_features: 1, dim_users: 1, dim_documents: 1, dim_user_accounts: 1 },
@@ -89,6 +93,8 @@ export const ANALYTICS_VIEWS = [
   'user_lifecycle_weekly',
   'user_lifecycle_monthly',
   'user_retention_days',
+  'session_metrics',
+  'activation_funnel',
 ] as const;
 export type AnalyticsView = (typeof ANALYTICS_VIEWS)[number];
 

@@ -56,6 +56,8 @@ export const SCHEMA_MODELS: readonly SchemaModelSpec[] = [
   { name: 'analytics/user_lifecycle_weekly', dependsOn: ['analytics/lifecycle_periods'] },
   { name: 'analytics/user_lifecycle_monthly', dependsOn: ['analytics/lifecycle_periods'] },
   { name: 'analytics/user_retention_days', dependsOn: [] },
+  { name: 'analytics/session_metrics', dependsOn: [] },
+  { name: 'analytics/activation_funnel', dependsOn: [] },
 
   // ops: the pipeline's health for readers, and the functions that act with the owner's rights.
   { name: 'ops/layer_row_counts', dependsOn: [] },

@@ -1,5 +1,5 @@
 -- severity: error
--- description: The analytics views built by this run are in range: DAU <= WAU <= MAU, stickiness and rates within 0-1 and 0-100, scores within 0-100, MRR and its movements >= 0, conversions within their cohort, DAA <= WAA <= MAA, account scores within 0-100, N-day retention: on day N <= on or after <= cohort.
+-- description: The analytics views built by this run are in range: DAU <= WAU <= MAU, stickiness and rates within 0-1 and 0-100, scores within 0-100, MRR and its movements >= 0, conversions within their cohort, DAA <= WAA <= MAA, account scores within 0-100, N-day retention: on day N <= on or after <= cohort, session medians <= their 90th percentiles, each funnel step <= the one before.
 select 'daily_active_users' as view_name, activity_date::text as row_key
 from analytics_build.daily_active_users
 where dau > wau or wau > mau or dau < 0 or stickiness not between 0 and 1
@@ -52,3 +52,14 @@ union all
 select 'user_lifecycle_monthly', period_start::text || ' ' || status
 from analytics_build.user_lifecycle_monthly
 where users < 0 or period_end < period_start
+union all
+select 'session_metrics', session_date::text || ' ' || platform
+from analytics_build.session_metrics
+where median_duration_seconds > p90_duration_seconds or median_duration_seconds < 0
+  or users > sessions or users <= 0
+union all
+select 'activation_funnel', f.cohort_month::text || ' step ' || f.step
+from analytics_build.activation_funnel as f
+inner join analytics_build.activation_funnel as previous
+  on previous.cohort_month = f.cohort_month and previous.step = f.step - 1
+where f.users > previous.users or f.conversion_rate not between 0 and 100

@@ -39,6 +39,12 @@ insert into analytics.user_lifecycle_monthly select * from analytics_build.user_
 delete from analytics.user_retention_days;
 insert into analytics.user_retention_days select * from analytics_build.user_retention_days;
 
+delete from analytics.session_metrics;
+insert into analytics.session_metrics select * from analytics_build.session_metrics;
+
+delete from analytics.activation_funnel;
+insert into analytics.activation_funnel select * from analytics_build.activation_funnel;
+
 delete from analytics.fact_daily_user_activity where activity_date = any(:dates::date[]);
 insert into analytics.fact_daily_user_activity
 select * from core.fact_daily_user_activity where activity_date = any(:dates::date[]);

@@ -114,6 +114,9 @@ with removed as (
 )
 insert into forget_removed select 'core.fact_daily_user_features', count(*) from removed;
 
+with removed as (delete from core.fact_sessions where user_id in (select id from forget_ids) returning 1)
+insert into forget_removed select 'core.fact_sessions', count(*) from removed;
+
 with removed as (delete from core.dim_users where user_id in (select id from forget_ids) returning 1)
 insert into forget_removed select 'core.dim_users', count(*) from removed;
 

@@ -139,6 +139,16 @@ describe('anonymous events before identify, a person who never identifies, an al
       `select sum(cohort_size)::integer as users from analytics.user_retention_cohorts where months_since_signup = 0`,
     );
     expect(cohorts.rows[0].users).toBe(2);
+    // Sessions are every person's in core, and signed-up users' only in the analytics.
+    const sessions = await db.pool.query(
+      `select (select count(*)::integer from core.fact_sessions where user_id = 'anon-b') as anonymous,
+         (select string_agg(session_date || ' ' || users, ', ' order by session_date)
+          from analytics.session_metrics where platform = 'all') as users`,
+    );
+    expect(sessions.rows[0]).toEqual({
+      anonymous: 2,
+      users: '2024-03-01 2, 2024-03-02 2, 2024-03-03 1, 2024-03-04 1', // DAU less anon-b
+    });
   });
 });
 

@@ -166,6 +166,8 @@ const ADDED_SINCE_MODELS = [
   'analytics/user_lifecycle_weekly',
   'analytics/user_lifecycle_monthly',
   'analytics/user_retention_days',
+  'analytics/session_metrics',
+  'analytics/activation_funnel',
 ];
 /** 0018, which brings the models, and every migration after it. */
 const SINCE_MODELS = listMigrations()

@@ -1,0 +1,148 @@
+-- Rebuilds the sessions that the events of the pending dates :dates can change (docs/metrics.md,
+-- section 17), from core.fact_events. A session is:
+--   - every event of a user with the same session_id;
+--   - among a user's events without one, a run of events each at most 30 minutes after the one
+--     before: a longer gap starts the next session.
+-- A session belongs to the day it started. Only events of the pending dates changed since the last
+-- build, and core.fact_sessions held every other session as it is, so what can change is:
+--   - a session with an id that an event of those dates has, or that spanned one of those dates;
+--   - a session without one that comes within 30 minutes of one of those dates: a gap further
+--     away is the same gap as before, so the sessions beyond it stay as they were.
+-- Those are deleted and built again from their events alone, which the dates they spanned find.
+create temp table session_zone on commit drop as
+select time_zone from ops.reporting_time_zone;
+
+create temp table session_windows on commit drop as
+select
+  d as event_date,
+  (d::timestamp at time zone z.time_zone) - interval '30 minutes' as window_start,
+  ((d + 1)::timestamp at time zone z.time_zone) + interval '30 minutes' as window_end
+from unnest(:dates::date[]) as d
+cross join session_zone as z;
+
+-- 1. Sessions with an id: those the dates' events name, and those that spanned one of the dates.
+create temp table sessions_named on commit drop as
+select distinct e.user_id, e.session_id
+from core.fact_events as e
+where e.event_date = any(:dates::date[]) and e.session_id is not null
+union
+select s.user_id, s.session_id
+from core.fact_sessions as s
+inner join session_windows as w on w.event_date between s.session_date and s.end_date
+where s.session_id is not null;
+
+-- The dates their events are on: the pending ones, and every date their old versions spanned.
+create temp table sessions_named_dates on commit drop as
+select d::date as event_date
+from core.fact_sessions as s
+inner join sessions_named as n on n.user_id = s.user_id and n.session_id = s.session_id
+cross join lateral generate_series(s.session_date, s.end_date, interval '1 day') as d
+union
+select unnest(:dates::date[]);
+
+-- 2. Sessions by inactivity: per user, the stretch of time to build again, from the windows (each
+-- pending date and 30 minutes either side) and the old sessions that reach into them.
+create temp table sessions_stretches on commit drop as
+with touched as (
+  select distinct e.user_id, w.window_start, w.window_end
+  from core.fact_events as e
+  inner join session_windows as w on w.event_date = e.event_date
+  where e.event_date = any(:dates::date[]) and e.session_id is null
+  union
+  select s.user_id, w.window_start, w.window_end
+  from core.fact_sessions as s
+  inner join session_windows as w on s.started_at <= w.window_end and s.ended_at >= w.window_start
+  where s.session_id is null
+),
+
+reaching as (
+  select
+    t.user_id,
+    least(t.window_start, min(s.started_at)) as stretch_start,
+    greatest(t.window_end, max(s.ended_at)) as stretch_end
+  from touched as t
+  left join core.fact_sessions as s
+    on s.user_id = t.user_id and s.session_id is null
+   and s.started_at <= t.window_end and s.ended_at >= t.window_start
+  group by t.user_id, t.window_start, t.window_end
+)
+
+select
+  r.user_id,
+  min(r.stretch_start) as stretch_start,
+  max(r.stretch_end) as stretch_end,
+  (min(r.stretch_start) at time zone z.time_zone)::date as first_date,
+  (max(r.stretch_end) at time zone z.time_zone)::date as last_date
+from reaching as r
+cross join session_zone as z
+group by r.user_id, z.time_zone;
+
+delete from core.fact_sessions as s
+using sessions_named as n
+where s.user_id = n.user_id and s.session_id = n.session_id;
+
+-- Sessions of a user do not overlap in time, so the old ones inside a stretch are all of it.
+delete from core.fact_sessions as s
+using sessions_stretches as t
+where s.session_id is null and s.user_id = t.user_id
+  and s.started_at >= t.stretch_start and s.started_at <= t.stretch_end;
+
+-- 3. Their events, and the sessions again.
+insert into core.fact_sessions (
+  user_id, session_key, session_id, session_date, end_date, started_at, ended_at, duration_seconds,
+  event_count, documents_touched, features_used, platform, first_event_id
+)
+with named_events as (
+  select e.user_id, e.session_id, e.event_id, e.event_at, e.document_id, e.feature_id, e.platform
+  from core.fact_events as e
+  inner join sessions_named as n on n.user_id = e.user_id and n.session_id = e.session_id
+  where e.event_date in (select event_date from sessions_named_dates)
+),
+
+unnamed_events as (
+  select e.user_id, e.event_id, e.event_at, e.document_id, e.feature_id, e.platform,
+    lag(e.event_at) over (partition by e.user_id order by e.event_at, e.event_id) as previous_at
+  from core.fact_events as e
+  inner join sessions_stretches as t on t.user_id = e.user_id
+  where e.session_id is null
+    and e.event_date between t.first_date and t.last_date
+    and e.event_at between t.stretch_start and t.stretch_end
+),
+
+-- Each event without an id, numbered by the session it is in: a gap over 30 minutes starts one.
+numbered as (
+  select *,
+    count(*) filter (where previous_at is null or event_at - previous_at > interval '30 minutes')
+      over (partition by user_id order by event_at, event_id) as session_number
+  from unnamed_events
+),
+
+session_events as (
+  select user_id, 'id:' || session_id as session_key, session_id, event_id, event_at, document_id,
+    feature_id, platform
+  from named_events
+  union all
+  select user_id, 'inactivity:' || first_value(event_id) over (
+      partition by user_id, session_number order by event_at, event_id),
+    null, event_id, event_at, document_id, feature_id, platform
+  from numbered
+)
+
+select
+  s.user_id,
+  s.session_key,
+  min(s.session_id),
+  (min(s.event_at) at time zone z.time_zone)::date,
+  (max(s.event_at) at time zone z.time_zone)::date,
+  min(s.event_at),
+  max(s.event_at),
+  extract(epoch from max(s.event_at) - min(s.event_at))::integer,
+  count(*),
+  count(distinct s.document_id),
+  count(distinct s.feature_id),
+  -- The platform of its first event (ties: the least event_id).
+  (array_agg(s.platform order by s.event_at, s.event_id))[1],
+  (array_agg(s.event_id order by s.event_at, s.event_id))[1]
+from session_events as s
+cross join session_zone as z
+group by s.user_id, s.session_key, z.time_zone;
