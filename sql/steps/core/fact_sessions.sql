@@ -20,22 +20,23 @@ select
 from unnest(:dates::date[]) as d
 cross join session_zone as z;
 
--- 1. Sessions with an id: those the dates' events name, and those that spanned one of the dates.
-create temp table sessions_named on commit drop as
-select distinct e.user_id, e.session_id
-from core.fact_events as e
-where e.event_date = any(:dates::date[]) and e.session_id is not null
-union
-select s.user_id, s.session_id
+-- 1. Sessions with an id. The old ones to replace: those that spanned one of the dates, and those an
+-- event of the dates names (found by probing the old sessions, never by a pass of its own over the
+-- events). Their events are on the dates and on the dates the old ones spanned.
+create temp table sessions_replaced on commit drop as
+select s.user_id, s.session_id, s.session_date, s.end_date
 from core.fact_sessions as s
-inner join session_windows as w on w.event_date between s.session_date and s.end_date
-where s.session_id is not null;
+where s.session_id is not null
+  and exists (select 1 from session_windows as w where w.event_date between s.session_date and s.end_date)
+union
+select s.user_id, s.session_id, s.session_date, s.end_date
+from core.fact_sessions as s
+inner join core.fact_events as e on e.user_id = s.user_id and e.session_id = s.session_id
+where s.session_id is not null and e.event_date = any(:dates::date[]);
 
--- The dates their events are on: the pending ones, and every date their old versions spanned.
 create temp table sessions_named_dates on commit drop as
 select d::date as event_date
-from core.fact_sessions as s
-inner join sessions_named as n on n.user_id = s.user_id and n.session_id = s.session_id
+from sessions_replaced as s
 cross join lateral generate_series(s.session_date, s.end_date, interval '1 day') as d
 union
 select unnest(:dates::date[]);
@@ -78,8 +79,8 @@ cross join session_zone as z
 group by r.user_id, z.time_zone;
 
 delete from core.fact_sessions as s
-using sessions_named as n
-where s.user_id = n.user_id and s.session_id = n.session_id;
+using sessions_replaced as r
+where s.user_id = r.user_id and s.session_id = r.session_id;
 
 -- Sessions of a user do not overlap in time, so the old ones inside a stretch are all of it.
 delete from core.fact_sessions as s
@@ -87,19 +88,45 @@ using sessions_stretches as t
 where s.session_id is null and s.user_id = t.user_id
   and s.started_at >= t.stretch_start and s.started_at <= t.stretch_end;
 
--- 3. Their events, and the sessions again.
+-- 3. The sessions again. With an id: every session with an event on the dates, or replaced, from its
+-- events, sorted once by session and time (the first event's platform and id come with the sort).
 insert into core.fact_sessions (
   user_id, session_key, session_id, session_date, end_date, started_at, ended_at, duration_seconds,
   event_count, documents_touched, features_used, platform, first_event_id
 )
-with named_events as (
-  select e.user_id, e.session_id, e.event_id, e.event_at, e.document_id, e.feature_id, e.platform
-  from core.fact_events as e
-  inner join sessions_named as n on n.user_id = e.user_id and n.session_id = e.session_id
-  where e.event_date in (select event_date from sessions_named_dates)
-),
+select
+  e.user_id,
+  'id:' || e.session_id,
+  e.session_id,
+  (min(e.event_at) at time zone (select time_zone from session_zone))::date,
+  (max(e.event_at) at time zone (select time_zone from session_zone))::date,
+  min(e.event_at),
+  max(e.event_at),
+  extract(epoch from max(e.event_at) - min(e.event_at))::integer,
+  count(*),
+  count(distinct e.document_id),
+  count(distinct e.feature_id),
+  min(e.first_platform),
+  min(e.first_event_id)
+from (
+  select user_id, session_id, event_at, event_date, document_id, feature_id,
+    first_value(platform) over first_of_session as first_platform,
+    first_value(event_id) over first_of_session as first_event_id
+  from core.fact_events
+  where session_id is not null and event_date in (select event_date from sessions_named_dates)
+  window first_of_session as (partition by user_id, session_id order by event_at, event_id)
+) as e
+group by e.user_id, e.session_id
+having bool_or(e.event_date = any(:dates::date[]))
+  or (e.user_id, e.session_id) in (select r.user_id, r.session_id from sessions_replaced as r);
 
-unnamed_events as (
+-- Without an id: a user's events in each stretch, numbered by the session they are in, where a gap
+-- of more than 30 minutes starts one.
+insert into core.fact_sessions (
+  user_id, session_key, session_id, session_date, end_date, started_at, ended_at, duration_seconds,
+  event_count, documents_touched, features_used, platform, first_event_id
+)
+with unnamed_events as (
   select e.user_id, e.event_id, e.event_at, e.document_id, e.feature_id, e.platform,
     lag(e.event_at) over (partition by e.user_id order by e.event_at, e.event_id) as previous_at
   from core.fact_events as e
@@ -109,7 +136,6 @@ unnamed_events as (
     and e.event_at between t.stretch_start and t.stretch_end
 ),
 
--- Each event without an id, numbered by the session it is in: a gap over 30 minutes starts one.
 numbered as (
   select *,
     count(*) filter (where previous_at is null or event_at - previous_at > interval '30 minutes')
@@ -117,32 +143,27 @@ numbered as (
   from unnamed_events
 ),
 
-session_events as (
-  select user_id, 'id:' || session_id as session_key, session_id, event_id, event_at, document_id,
-    feature_id, platform
-  from named_events
-  union all
-  select user_id, 'inactivity:' || first_value(event_id) over (
-      partition by user_id, session_number order by event_at, event_id),
-    null, event_id, event_at, document_id, feature_id, platform
+firsts as (
+  select *,
+    first_value(platform) over first_of_session as first_platform,
+    first_value(event_id) over first_of_session as first_event_id
   from numbered
+  window first_of_session as (partition by user_id, session_number order by event_at, event_id)
 )
 
 select
-  s.user_id,
-  s.session_key,
-  min(s.session_id),
-  (min(s.event_at) at time zone z.time_zone)::date,
-  (max(s.event_at) at time zone z.time_zone)::date,
-  min(s.event_at),
-  max(s.event_at),
-  extract(epoch from max(s.event_at) - min(s.event_at))::integer,
+  user_id,
+  'inactivity:' || min(first_event_id),
+  null,
+  (min(event_at) at time zone (select time_zone from session_zone))::date,
+  (max(event_at) at time zone (select time_zone from session_zone))::date,
+  min(event_at),
+  max(event_at),
+  extract(epoch from max(event_at) - min(event_at))::integer,
   count(*),
-  count(distinct s.document_id),
-  count(distinct s.feature_id),
-  -- The platform of its first event (ties: the least event_id).
-  (array_agg(s.platform order by s.event_at, s.event_id))[1],
-  (array_agg(s.event_id order by s.event_at, s.event_id))[1]
-from session_events as s
-cross join session_zone as z
-group by s.user_id, s.session_key, z.time_zone;
+  count(distinct document_id),
+  count(distinct feature_id),
+  min(first_platform),
+  min(first_event_id)
+from firsts
+group by user_id, session_number;
