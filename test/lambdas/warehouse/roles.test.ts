@@ -124,7 +124,8 @@ test('no column BI can read, in any schema, holds an email, a name, an IP addres
     `select c.table_schema || '.' || c.table_name || '.' || c.column_name as column
      from information_schema.columns as c
      where c.table_schema not in ('pg_catalog', 'information_schema')
-       and c.column_name in ('email', 'full_name', 'name', 'ip_address', 'user_agent', 'payload', 'line', 'raw_line', 'traits')
+       and c.column_name in ('email', 'full_name', 'name', 'ip_address', 'user_agent', 'payload', 'line', 'raw_line', 'traits',
+         'sample')
        and has_column_privilege('analytics_reader', format('%I.%I', c.table_schema, c.table_name), c.column_name, 'select')
      order by 1`,
   );
