@@ -85,6 +85,11 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
     mrr,
     accountActivity,
     atRiskAccounts,
+    lifecycle,
+    retentionDays,
+    activation,
+    sessions,
+    activeByPlan,
   ] = await inTurn(db, [
     ['headline'],
     ['daily_active_users'],
@@ -100,6 +105,11 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
     ['mrr_monthly'],
     ['daily_active_accounts'],
     ['at_risk_paying_accounts', { limit: options.atRiskAccountLimit ?? 10 }],
+    ['lifecycle_weekly'],
+    ['retention_days'],
+    ['activation_funnel'],
+    ['session_metrics'],
+    ['daily_active_users_by_plan'],
   ]);
   const h = headline[0];
   const days = activity.map((r) => ({
@@ -188,6 +198,7 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
         score: num(r.account_health_score),
       })),
     },
+    engagement: engagementOf(lifecycle, retentionDays, activation, sessions, activeByPlan),
     pipeline: {
       runs: runs.map((r) => ({
         runId: text(r.run_id),
@@ -229,6 +240,60 @@ async function loadOverviewFrom(db: Queryable, options: OverviewOptions): Promis
         description: text(r.description),
       })),
     },
+  };
+}
+
+/** The engagement panels' rows: lifecycle, N-day retention, activation, sessions and DAU by plan. */
+function engagementOf(
+  lifecycle: Row[],
+  retentionDays: Row[],
+  activation: Row[],
+  sessions: Row[],
+  activeByPlan: Row[],
+): Overview['engagement'] {
+  return {
+    lifecycle: lifecycle.map((r) => ({
+      weekStart: text(r.period_start),
+      weekEnd: text(r.period_end),
+      newUsers: num(r.new_users),
+      returningUsers: num(r.returning_users),
+      resurrectingUsers: num(r.resurrecting_users),
+      dormantUsers: num(r.dormant_users),
+      isComplete: r.is_complete === true,
+    })),
+    retentionDays: retentionDays.map((r) => ({
+      cohortWeek: text(r.cohort_week),
+      n: num(r.n),
+      cohortSize: num(r.cohort_size),
+      retainedOnDay: num(r.retained_on_day),
+      retainedOnOrAfter: num(r.retained_on_or_after),
+      retainedOnDayRate: num(r.retained_on_day_rate),
+      retainedOnOrAfterRate: num(r.retained_on_or_after_rate),
+      isMature: r.is_mature === true,
+    })),
+    activation: activation.map((r) => ({
+      cohortMonth: text(r.cohort_month).slice(0, 7),
+      step: num(r.step),
+      stepName: text(r.step_name),
+      users: num(r.users),
+      conversionRate: numOrNull(r.conversion_rate),
+      medianHoursFromSignup: numOrNull(r.median_hours_from_signup),
+      isComplete: r.is_complete === true,
+    })),
+    sessions: sessions.map((r) => ({
+      date: text(r.session_date),
+      platform: text(r.platform),
+      sessions: num(r.sessions),
+      users: num(r.users),
+      medianDurationSeconds: num(r.median_duration_seconds),
+      p90DurationSeconds: num(r.p90_duration_seconds),
+      sessionsPerUser: num(r.sessions_per_user),
+    })),
+    activeByPlan: activeByPlan.map((r) => ({
+      date: text(r.activity_date),
+      plan: textOrNull(r.plan),
+      users: num(r.users),
+    })),
   };
 }
 

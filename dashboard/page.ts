@@ -139,6 +139,64 @@ export function renderPage(options: PageOptions): string {
       chart('accounts', 'Line chart of daily, weekly and monthly active accounts over the selected range') +
         dataTable('accounts'),
     )}
+    ${panel(
+      'lifecycle',
+      'Engagement: lifecycle per week',
+      'Signed-up users per ISO week (Monday to Sunday) starting in the range: new (signed up that week), returning (active the week before too) and resurrecting (back after a quiet week) above zero; dormant (active the week before, not this one) below zero. * and lighter: the week holding A, not complete yet.',
+      chart(
+        'lifecycle',
+        'Stacked bar chart per week of new, returning and resurrecting users above zero and dormant users below zero',
+      ) + dataTable('lifecycle'),
+      true,
+    )}
+    ${panel(
+      'retention-days',
+      'Engagement: N-day retention',
+      'Share of each weekly signup cohort active on day N after signing up (day 0), for the latest 8 cohort weeks starting in the range. Hollow points and dashes: immature, a member’s day N is after A, so the rate can still grow. The table also gives the share active on day N or after.',
+      chart(
+        'retention-days',
+        'Line chart of the rate of return on day 1, 3, 7, 14 and 30 per weekly signup cohort',
+      ) + dataTable('retention-days'),
+    )}
+    ${panel(
+      'activation',
+      'Engagement: activation funnel',
+      'Users of the monthly signup cohorts in the range who reached each step and every one before it, added up; each bar shows the conversion from the step before, of the sums. A cohort whose 30 days are not over can still grow.',
+      chart(
+        'activation',
+        'Bar chart of users per activation step, labelled with the conversion from the step before',
+      ) + dataTable('activation'),
+    )}
+    ${panel(
+      'session-duration',
+      'Sessions: duration',
+      'Median and 90th-percentile duration, in minutes, of the sessions of signed-up users per day in the range, all platforms; a session counts on the day it started. Days without a session have no point.',
+      chart('session-duration', 'Line chart of the median and 90th-percentile session duration per day') +
+        dataTable('session-duration'),
+    )}
+    ${panel(
+      'sessions-per-user',
+      'Sessions: per user by platform',
+      'Sessions per user-day on each platform over the range: the days’ sessions ÷ the days’ users added up (a user with sessions on 3 days is 3 user-days). All platforms together count a user once a day.',
+      chart('sessions-per-user', 'Bar chart of sessions per user-day per platform in the selected range') +
+        dataTable('sessions-per-user'),
+    )}
+    ${panel(
+      'active-by-plan',
+      'Active users by plan',
+      'Daily active users, one bar per day, stacked by the plan each was on at the end of the day (an upgrade during the day counts that day); no plan: anonymous persons, or activity from before the sign-up. The bars add up to DAU.',
+      chart('active-by-plan', 'Stacked bar chart of daily active users by plan over the selected range') +
+        dataTable('active-by-plan'),
+    )}
+    ${panel(
+      'active-by-platform',
+      'Active users by platform',
+      'Signed-up users with a session, one bar per day, stacked by the session’s platform. A user with sessions on two platforms counts on both, so a bar can add up to more than DAU; anonymous persons have no sessions here.',
+      chart(
+        'active-by-platform',
+        'Stacked bar chart of daily users with a session by platform over the selected range',
+      ) + dataTable('active-by-platform'),
+    )}
     ${panel('at-risk-accounts', 'Accounts: paying accounts at risk', 'Paying accounts whose health is at_risk (score below 40) as of A, the most MRR first; MRR in the account’s main currency.', '<div id="table-at-risk-accounts"></div>', true)}
     ${panel('at-risk', 'Paying users most at risk', 'Active paid subscriptions with the highest churn-risk score.', '<div id="table-at-risk"></div>', true)}
     ${panel(

@@ -167,6 +167,71 @@ export interface AtRiskAccount {
   readonly score: number;
 }
 
+/** One ISO week of `analytics.user_lifecycle_weekly`: users per status, all counts (dormant too). */
+export interface LifecycleWeek {
+  /** The Monday, `YYYY-MM-DD`. */
+  readonly weekStart: string;
+  /** The Sunday. */
+  readonly weekEnd: string;
+  readonly newUsers: number;
+  readonly returningUsers: number;
+  readonly resurrectingUsers: number;
+  /** Active the week before, not in this one. */
+  readonly dormantUsers: number;
+  /** False for the week holding A, which ends after it. */
+  readonly isComplete: boolean;
+}
+
+/** One weekly signup cohort and N of `analytics.user_retention_days`; rates are percentages. */
+export interface RetentionDayPoint {
+  /** The Monday of the signup week, `YYYY-MM-DD`. */
+  readonly cohortWeek: string;
+  /** 1, 3, 7, 14 or 30. */
+  readonly n: number;
+  readonly cohortSize: number;
+  readonly retainedOnDay: number;
+  readonly retainedOnOrAfter: number;
+  readonly retainedOnDayRate: number;
+  readonly retainedOnOrAfterRate: number;
+  /** False while a member's day N is after A: the counts are a lower bound. */
+  readonly isMature: boolean;
+}
+
+/** One day and platform of `analytics.session_metrics`; platform `all` is every platform together. */
+export interface SessionDay {
+  readonly date: string;
+  readonly platform: string;
+  readonly sessions: number;
+  readonly users: number;
+  readonly medianDurationSeconds: number;
+  readonly p90DurationSeconds: number;
+  readonly sessionsPerUser: number;
+}
+
+/** One monthly signup cohort and step of `analytics.activation_funnel`. */
+export interface ActivationStep {
+  /** `YYYY-MM`. */
+  readonly cohortMonth: string;
+  /** 1 to 5. */
+  readonly step: number;
+  readonly stepName: string;
+  readonly users: number;
+  /** A percentage; null for step 1 and after a step nobody reached. */
+  readonly conversionRate: number | null;
+  /** Null when nobody reached the step. */
+  readonly medianHoursFromSignup: number | null;
+  /** False while a member's 30 days are not over. */
+  readonly isComplete: boolean;
+}
+
+/** Active users of one day on one plan: the plan of their dim_users version at the end of the day. */
+export interface PlanDay {
+  readonly date: string;
+  /** Null for persons with no version by then: anonymous, or active before their sign-up. */
+  readonly plan: string | null;
+  readonly users: number;
+}
+
 /** Everything that does not depend on the date range. */
 export interface Overview {
   /** Null until a run has set the as-of date. */
@@ -188,6 +253,18 @@ export interface Overview {
   readonly accounts: {
     readonly activity: readonly AccountDay[];
     readonly atRiskPaying: readonly AtRiskAccount[];
+  };
+  readonly engagement: {
+    /** Every week, oldest first. */
+    readonly lifecycle: readonly LifecycleWeek[];
+    /** Every cohort week and N, oldest first. */
+    readonly retentionDays: readonly RetentionDayPoint[];
+    /** Every cohort month and step, oldest first. */
+    readonly activation: readonly ActivationStep[];
+    /** Every day with a session, per platform and `all`. */
+    readonly sessions: readonly SessionDay[];
+    /** Every day with activity, per plan. */
+    readonly activeByPlan: readonly PlanDay[];
   };
   readonly pipeline: {
     readonly runs: readonly PipelineRun[];

@@ -36,15 +36,15 @@ echarts.use([
 ]);
 
 export type Chart = echarts.ECharts;
-type Option = echarts.EChartsCoreOption;
+export type Option = echarts.EChartsCoreOption;
 
 // Grids shrink to keep their axis labels inside the chart: without it long category names are cut.
-const CONTAIN_LABELS = { containLabel: true } as const;
+export const CONTAIN_LABELS = { containLabel: true } as const;
 
 /** Below this width a chart stacks what it would otherwise put side by side. */
 const NARROW_PX = 560;
 
-const COLORS = ['#2563eb', '#0d9488', '#9333ea', '#ea580c', '#64748b'];
+export const COLORS = ['#2563eb', '#0d9488', '#9333ea', '#ea580c', '#64748b'];
 export const CATEGORY_COLORS: Record<string, string> = {
   active: '#16a34a',
   low: '#ca8a04',
@@ -56,7 +56,12 @@ export const CATEGORY_COLORS: Record<string, string> = {
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif";
 
 // Animations would make every screenshot and every test wait; the figures matter, not the motion.
-const COMMON = { animation: false, color: COLORS, aria: { enabled: true }, textStyle: { fontFamily: FONT } };
+export const COMMON = {
+  animation: false,
+  color: COLORS,
+  aria: { enabled: true },
+  textStyle: { fontFamily: FONT },
+};
 
 export function createChart(container: HTMLElement): Chart {
   const chart = echarts.init(container, undefined, { renderer: 'svg' });

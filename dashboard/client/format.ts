@@ -20,6 +20,15 @@ export function share(value: number): string {
   return `${oneDecimal.format(value * 100)}%`;
 }
 
+/** A duration as `45s`, `15m 05s` or `2h 05m`, to the second. */
+export function duration(seconds: number): string {
+  const whole = Math.round(seconds);
+  const pad = (value: number) => String(value).padStart(2, '0');
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${pad(whole % 60)}s`;
+  return `${Math.floor(whole / 3600)}h ${pad(Math.floor((whole % 3600) / 60))}m`;
+}
+
 const currencies = new Map<string, Intl.NumberFormat>();
 
 /** An amount in its currency, `$1,234.50`; currencies are never converted or added. */

@@ -1,4 +1,4 @@
-/** The Executive Overview page: headline numbers, a month-range filter, five charts and their tables. */
+/** The Executive Overview page: headline numbers, a month-range filter, the charts and their tables. */
 import {
   type FeatureUsage,
   MAX_RANGE_MONTHS,
@@ -23,6 +23,7 @@ import {
   retentionRatesOption,
 } from './charts';
 import { byId, type Column, element, renderTable } from './dom';
+import { renderEngagement } from './engagement';
 import { count, decimal, money, monthLabel, percent, ratio, share, signedMoney, timestamp } from './format';
 import { pickSource } from './source';
 
@@ -216,6 +217,7 @@ function renderRange(overview: Overview, range: MonthRange, features: readonly F
   renderTable(byId('table-features'), 'Feature use in the range', featureColumns, features);
   renderRevenue(overview, range);
   renderAccounts(overview, range);
+  renderEngagement(overview, range, chart);
 }
 
 /** The months of the range in the main currency (the headline's); nothing while no currency has MRR. */

@@ -16,6 +16,7 @@ import type { Pool } from '../../lambdas/warehouse/db';
 import { launchChromium } from '../support/browser';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { loadDashboardFixture } from '../support/dashboard-fixture';
+import { loadEngagementFixture } from './engagement-fixture';
 import { loadRevenueFixture } from './revenue-fixture';
 
 // The dashboard in a real browser (Debian's Chromium), served by `serve` and opened from the file
@@ -83,9 +84,19 @@ const ready = (page: Page, range?: string) =>
     { timeout: 15_000 },
   );
 
+const ENGAGEMENT_CHARTS = [
+  'lifecycle',
+  'retention-days',
+  'activation',
+  'session-duration',
+  'sessions-per-user',
+  'active-by-plan',
+  'active-by-platform',
+];
+
 /** What each chart was given to draw, read from its ECharts instance. */
 function drawn(page: Page) {
-  return page.evaluate(() => {
+  return page.evaluate((engagementCharts) => {
     type Option = {
       series: { name?: string; data: unknown[] }[];
       xAxis: { data?: string[] }[];
@@ -143,10 +154,11 @@ function drawn(page: Page) {
         'mrr',
         'revenue-retention',
         'accounts',
+        ...engagementCharts,
       ].map(svgShapes),
       summary: document.getElementById('range-summary')?.textContent ?? '',
     };
-  });
+  }, ENGAGEMENT_CHARTS);
 }
 
 /** The figures straight from the database, for the range [start, end]. */
@@ -404,6 +416,7 @@ test('over a history longer than 60 months, "All time" and the filter keep to 60
     churn: { categories: [], atRiskPaying: [] },
     revenue: { headline: null, months: [] },
     accounts: { activity: [], atRiskPaying: [] },
+    engagement: { lifecycle: [], retentionDays: [], activation: [], sessions: [], activeByPlan: [] },
     pipeline: { runs: [], layers: [], quarantine: [], unmapped: [], rejected: [], quality: [] },
   };
   const file = path.join(folder, 'long.html');
@@ -421,6 +434,19 @@ test('over a history longer than 60 months, "All time" and the filter keep to 60
   await page.click('#range-all');
   await ready(page, '2020-02..2025-01');
   expect(await page.textContent('#table-rejected')).toBe('Rejected files, newest first: none.');
+  // The engagement panels with no rows at all: empty charts, and tables that say so.
+  expect(await page.textContent('#table-lifecycle')).toBe(
+    'Users per lifecycle status per ISO week (* week not complete yet): none.',
+  );
+  for (const id of [
+    'retention-days',
+    'session-duration',
+    'sessions-per-user',
+    'active-by-plan',
+    'active-by-platform',
+  ])
+    expect(await page.textContent(`#table-${id}`)).toMatch(/: none\.$/);
+  expect(await page.textContent('#table-activation')).toMatch(/no complete cohort in the range\): none\.$/);
   expect(problems).toEqual([]);
   await page.close();
 });
@@ -429,4 +455,306 @@ test('the report needs nothing but its own file', async () => {
   const { page, requests } = await open(reportUrl);
   expect(requests.filter((r) => !r.startsWith('file://') && !r.startsWith('data:'))).toEqual([]);
   await page.close();
+});
+
+/** What the engagement charts were given to draw, and what they show as text. */
+function drawnEngagement(page: Page) {
+  return page.evaluate(() => {
+    type Item = {
+      value?: unknown;
+      symbol?: string;
+      itemStyle?: { opacity?: number };
+      label?: { formatter?: string };
+    };
+    type Series = {
+      id?: string;
+      name?: string;
+      data: (Item | number | null)[];
+      lineStyle?: { type?: string };
+    };
+    type Option = { series: Series[]; xAxis: { data?: string[] }[]; yAxis: { data?: string[] }[] };
+    const charts = (
+      window as unknown as { saasDashboard: { charts: Record<string, { getOption(): Option }> } }
+    ).saasDashboard.charts;
+    const option = (name: string) => charts[name]?.getOption() as Option;
+    const item = (d: Item | number | null): Item | undefined =>
+      typeof d === 'object' && d !== null ? d : undefined;
+    const value = (d: Item | number | null) => (item(d) ? item(d)?.value : d);
+    const chart = (name: string, axis: 'xAxis' | 'yAxis' = 'xAxis') => {
+      const o = option(name);
+      return {
+        labels: o[axis][0]?.data ?? [],
+        series: Object.fromEntries(o.series.map((s) => [s.name, s.data.map(value)])),
+      };
+    };
+    const texts = (name: string) =>
+      [...document.querySelectorAll(`#chart-${name} svg text`)].map((t) => t.textContent ?? '');
+    const lifecycle = option('lifecycle');
+    const activation = option('activation');
+    return {
+      lifecycle: {
+        ...chart('lifecycle'),
+        // The weeks drawn lighter.
+        faded: (lifecycle.series[0]?.data ?? []).flatMap((d, i) =>
+          (item(d)?.itemStyle?.opacity ?? 1) < 1 ? [i] : [],
+        ),
+        texts: texts('lifecycle'),
+      },
+      retention: {
+        labels: option('retention-days').xAxis[0]?.data ?? [],
+        series: option('retention-days').series.map((s) => ({
+          id: s.id,
+          name: s.name,
+          values: s.data.map(value),
+          dashed: s.lineStyle?.type === 'dashed',
+          symbols: s.data.map((d) => item(d)?.symbol ?? null),
+        })),
+      },
+      activation: {
+        ...chart('activation', 'yAxis'),
+        barLabels: (activation.series[0]?.data ?? []).map((d) => item(d)?.label?.formatter),
+        texts: texts('activation'),
+      },
+      sessionDuration: chart('session-duration'),
+      sessionsPerUser: chart('sessions-per-user'),
+      byPlan: chart('active-by-plan'),
+      byPlatform: chart('active-by-platform'),
+      dau: chart('activity').series.DAU as number[],
+    };
+  });
+}
+
+/** A table's body, row by row, cell by cell. */
+const tableRows = (page: Page, id: string) =>
+  page
+    .locator(`#table-${id} tbody tr`)
+    .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+
+/** The days of a day-by-day series that are not zero, `{ date: value }`. */
+const nonZero = (labels: string[], values: unknown[] | undefined) =>
+  Object.fromEntries(labels.flatMap((date, i) => (values?.[i] ? [[date, values[i]]] : [])));
+
+describe('the engagement panels, on test/dashboard/engagement-fixture.ts (worked out in data.test.ts)', () => {
+  let engagementDb: TestDatabase;
+  let engagementReader: Pool;
+  let engagementServer: DashboardServer;
+  let engagementReportUrl: string;
+  beforeAll(async () => {
+    engagementDb = await createTestDatabase();
+    await loadEngagementFixture(engagementDb.pool);
+    engagementReader = createReaderPool(engagementDb.url);
+    engagementServer = await startDashboardServer({ db: engagementReader, port: 0 });
+    const report = await writeReport(engagementReader, path.join(folder, 'engagement.html'));
+    engagementReportUrl = `file://${report.path}`;
+  });
+  afterAll(async () => {
+    await engagementServer?.close();
+    await engagementReader?.end();
+    await engagementDb?.drop();
+  });
+
+  describe.each([
+    ['serve', () => engagementServer.url],
+    ['report', () => engagementReportUrl],
+  ])('from %s', (name, url) => {
+    test('each chart draws the figures, and its table lists them', async () => {
+      const { page, problems } = await open(url());
+      const shown = await drawnEngagement(page);
+
+      // Lifecycle: dormant below zero, the week holding A starred and lighter.
+      expect(shown.lifecycle.labels).toEqual([
+        '2024-02-05',
+        '2024-02-12',
+        '2024-02-19',
+        '2024-02-26',
+        '2024-03-04',
+        '2024-03-11',
+        '2024-03-18',
+        '2024-03-25*',
+      ]);
+      expect(shown.lifecycle.series).toEqual({
+        New: [2, 0, 0, 1, 0, 0, 1, 0],
+        Returning: [0, 1, 0, 0, 1, 1, 0, 1],
+        Resurrecting: [0, 0, 0, 0, 1, 0, 0, 2],
+        Dormant: [0, -1, -1, 0, 0, -1, -1, 0],
+      });
+      expect(shown.lifecycle.faded).toEqual([7]);
+      // The axis counts users both ways from zero: no label is negative.
+      expect(shown.lifecycle.texts.filter((t) => /^[-−]\d/.test(t))).toEqual([]);
+      const lifecycle = await tableRows(page, 'lifecycle');
+      expect(lifecycle).toHaveLength(8);
+      expect(lifecycle[1]).toEqual(['2024-02-12', '2024-02-18', '0', '1', '0', '1']);
+      expect(lifecycle[7]).toEqual(['2024-03-25*', '2024-03-31', '0', '1', '2', '0']);
+
+      // N-day retention: dan's days 14 and 30 are after A: hollow, on a dashed line from day 7.
+      expect(shown.retention.labels).toEqual(['day 1', 'day 3', 'day 7', 'day 14', 'day 30']);
+      expect(shown.retention.series).toEqual([
+        {
+          id: '2024-02-05',
+          name: '2024-02-05 · 2 users',
+          values: [100, 50, 50, 0, 0],
+          dashed: false,
+          symbols: ['circle', 'circle', 'circle', 'circle', 'circle'],
+        },
+        {
+          id: '2024-02-26',
+          name: '2024-02-26 · 1 users',
+          values: [100, 0, 100, 0, 100],
+          dashed: false,
+          symbols: ['circle', 'circle', 'circle', 'circle', 'circle'],
+        },
+        {
+          id: '2024-03-18',
+          name: '2024-03-18 · 1 users',
+          values: [100, 0, 100, null, null],
+          dashed: false,
+          symbols: ['circle', 'circle', 'circle', null, null],
+        },
+        {
+          id: '2024-03-18 immature',
+          name: '2024-03-18 · 1 users',
+          values: [null, null, 100, 0, 0],
+          dashed: true,
+          symbols: [null, null, 'none', 'emptyCircle', 'emptyCircle'],
+        },
+      ]);
+      const retention = await tableRows(page, 'retention-days');
+      expect(retention).toHaveLength(15);
+      expect(retention[4]).toEqual(['2024-02-05', '2', '30', '0', '0.0%', '1', '50.0%', 'mature']);
+      expect(retention.slice(12)).toEqual([
+        ['2024-03-18', '1', '7', '1', '100.0%', '1', '100.0%', 'mature'],
+        ['2024-03-18', '1', '14', '0', '0.0%', '0', '0.0%', 'immature'],
+        ['2024-03-18', '1', '30', '0', '0.0%', '0', '0.0%', 'immature'],
+      ]);
+
+      // Activation: the sums of February and March, each bar with the conversion from the step before.
+      expect(shown.activation.labels).toEqual([
+        '1. Signed up',
+        '2. Created a document',
+        '3. Edited on a 2nd day or shared',
+        '4. Active in week 2',
+        '5. Paying',
+      ]);
+      expect(shown.activation.series).toEqual({ Users: [4, 3, 3, 2, 1] });
+      expect(shown.activation.barLabels).toEqual(['4', '75.0%', '100.0%', '66.7%', '50.0%']);
+      expect(shown.activation.texts).toEqual(expect.arrayContaining(['75.0%', '100.0%', '66.7%', '50.0%']));
+      expect(await tableRows(page, 'activation')).toEqual([
+        ['1. Signed up', '4', '', '0.0'],
+        ['2. Created a document', '3', '75.0%', '0.3'],
+        ['3. Edited on a 2nd day or shared', '3', '100.0%', '49.0'],
+        ['4. Active in week 2', '2', '66.7%', '168.5'],
+        ['5. Paying', '1', '50.0%', '217.0'],
+      ]);
+      expect(await page.textContent('#table-activation caption')).toBe(
+        'Activation of the signup cohorts of Feb 2024 to Mar 2024, added up; median hours from signup of the latest complete cohort in the range (2024-02)',
+      );
+
+      // Sessions: median and p90 of every day with a session, in minutes.
+      expect(shown.sessionDuration.labels).toEqual([
+        '2024-02-05',
+        '2024-02-06',
+        '2024-02-07',
+        '2024-02-08',
+        '2024-02-12',
+        '2024-02-14',
+        '2024-02-26',
+        '2024-02-27',
+        '2024-03-01',
+        '2024-03-04',
+        '2024-03-06',
+        '2024-03-12',
+        '2024-03-18',
+        '2024-03-19',
+        '2024-03-25',
+        '2024-03-26',
+        '2024-03-27',
+      ]);
+      expect(shown.sessionDuration.series).toEqual({
+        Median: [10, 12.5, 30, 15, 0, 120, 15, 0, 0, 20, 0, 0, 20, 0, 0, 0, 0],
+        P90: [10, 18.5, 30, 27, 0, 120, 15, 0, 0, 36, 0, 0, 20, 0, 0, 0, 0],
+      });
+      const durations = await tableRows(page, 'session-duration');
+      expect(durations.slice(0, 2)).toEqual([
+        ['2024-02-05', '1', '1', '10m 00s', '10m 00s'],
+        ['2024-02-06', '2', '1', '12m 30s', '18m 30s'],
+      ]);
+      expect(durations[5]).toEqual(['2024-02-14', '1', '1', '2h 00m', '2h 00m']);
+      expect(shown.sessionsPerUser.labels).toEqual(['web', 'ios', 'android', 'all platforms']);
+      expect(shown.sessionsPerUser.series).toEqual({ 'Sessions per user-day': [13 / 12, 1, 1, 20 / 18] });
+      expect(await tableRows(page, 'sessions-per-user')).toEqual([
+        ['web', '13', '12', '1.08'],
+        ['ios', '4', '4', '1.00'],
+        ['android', '3', '3', '1.00'],
+        ['all platforms', '20', '18', '1.11'],
+      ]);
+
+      // DAU by plan: every day of the active-users chart, adding up to its DAU.
+      expect(shown.byPlan.labels).toHaveLength(52);
+      expect(shown.byPlan.labels[0]).toBe('2024-02-05');
+      expect(Object.keys(shown.byPlan.series)).toEqual(['free', 'pro', 'no plan']);
+      expect(nonZero(shown.byPlan.labels, shown.byPlan.series.pro)).toEqual({
+        '2024-02-14': 1,
+        '2024-03-26': 1,
+      });
+      expect(nonZero(shown.byPlan.labels, shown.byPlan.series['no plan'])).toEqual({ '2024-03-19': 1 });
+      expect(Object.keys(nonZero(shown.byPlan.labels, shown.byPlan.series.free))).toHaveLength(15);
+      const planTotals = shown.byPlan.labels.map((_, i) =>
+        Object.values(shown.byPlan.series).reduce<number>(
+          (sum, values) => sum + Number((values as number[])[i]),
+          0,
+        ),
+      );
+      expect(planTotals).toEqual(shown.dau);
+      const planRows = await tableRows(page, 'active-by-plan');
+      expect(planRows.find((r) => r[0] === '2024-03-19')).toEqual(['2024-03-19', '1', '0', '1', '2']);
+      expect(planRows.find((r) => r[0] === '2024-02-14')).toEqual(['2024-02-14', '0', '1', '0', '1']);
+
+      // DAU by platform: ann is on web and ios on Feb 6; anon-z (Mar 19) has no session.
+      expect(Object.keys(shown.byPlatform.series)).toEqual(['web', 'ios', 'android']);
+      expect(nonZero(shown.byPlatform.labels, shown.byPlatform.series.ios)).toEqual({
+        '2024-02-06': 1,
+        '2024-02-07': 1,
+        '2024-02-08': 1,
+        '2024-03-06': 1,
+      });
+      expect(nonZero(shown.byPlatform.labels, shown.byPlatform.series.android)).toEqual({
+        '2024-03-18': 1,
+        '2024-03-19': 1,
+        '2024-03-25': 1,
+      });
+      expect(Object.keys(nonZero(shown.byPlatform.labels, shown.byPlatform.series.web))).toHaveLength(12);
+      const platformRows = await tableRows(page, 'active-by-platform');
+      expect(platformRows.find((r) => r[0] === '2024-02-06')).toEqual(['2024-02-06', '1', '1', '0']);
+      expect(platformRows.find((r) => r[0] === '2024-03-19')).toEqual(['2024-03-19', '0', '0', '1']);
+
+      await page.screenshot({ path: path.join(ARTIFACTS, `engagement-${name}-laptop.png`), fullPage: true });
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+
+    test('the month range picks the weeks, cohorts and days that start in it', async () => {
+      const { page, problems } = await open(url());
+      await page.selectOption('#range-from', '2024-03');
+      await ready(page, '2024-03..2024-03');
+      const shown = await drawnEngagement(page);
+      // The week of Feb 26 ends in March, but starts in February.
+      expect(shown.lifecycle.labels).toEqual(['2024-03-04', '2024-03-11', '2024-03-18', '2024-03-25*']);
+      expect(shown.lifecycle.series.Dormant).toEqual([0, -1, -1, 0]);
+      expect(shown.retention.series.map((s) => s.id)).toEqual(['2024-03-18', '2024-03-18 immature']);
+      expect(shown.activation.series).toEqual({ Users: [1, 1, 1, 1, 0] });
+      expect(shown.activation.barLabels).toEqual(['1', '100.0%', '100.0%', '100.0%', '0.0%']);
+      // Only dan's March cohort, not complete: no medians.
+      expect((await tableRows(page, 'activation')).map((r) => r[3])).toEqual(['–', '–', '–', '–', '–']);
+      expect(await page.textContent('#table-activation caption')).toMatch(
+        /latest complete cohort in the range \(no complete cohort in the range\)$/,
+      );
+      expect(shown.sessionDuration.labels[0]).toBe('2024-03-01');
+      expect(shown.sessionsPerUser.labels).toEqual(['web', 'android', 'ios', 'all platforms']);
+      expect(shown.sessionsPerUser.series).toEqual({ 'Sessions per user-day': [1.2, 1, 1, 10 / 9] });
+      expect(shown.byPlan.labels[0]).toBe('2024-03-01');
+      expect(shown.byPlan.labels).toHaveLength(27);
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  });
 });
