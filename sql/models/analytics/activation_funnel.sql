@@ -27,14 +27,16 @@ users as (
   where u.is_current and u.signup_date <= as_of.as_of_date
 ),
 
--- The users' events of their first 14 days, up to A.
+-- The users' events of their first 14 days, up to A. From the tables themselves, not the CTEs, so
+-- that the planner knows how few users there are to hash against the events.
 early as (
-  select e.user_id, e.event_type, e.event_at, e.event_date, users.signup_date
+  select e.user_id, e.event_type, e.event_at, e.event_date, u.signup_date
   from core.fact_events as e
-  inner join users on users.user_id = e.user_id
-  cross join as_of
-  where e.event_at >= users.signup_at and e.event_at < users.signup_at + interval '14 days'
-    and e.event_at < as_of.as_of_end
+  inner join core.dim_users as u on u.user_id = e.user_id
+  where u.is_current
+    and u.signup_date <= (select as_of_date from ops.analytics_as_of)
+    and e.event_at >= u.signup_at and e.event_at < u.signup_at + interval '14 days'
+    and e.event_at < (select as_of_end from as_of)
 ),
 
 created as (
