@@ -27,13 +27,14 @@ users as (
   where u.is_current and u.signup_date <= as_of.as_of_date
 ),
 
--- The users' events of their first 14 days, up to A. From the tables themselves, not the CTEs, so
--- that the planner knows how few users there are to hash against the events.
+-- The users' document events of their first 14 days, up to A. From the tables themselves, not the
+-- CTEs, so that the planner knows how few users there are to hash against the events.
 early as (
-  select e.user_id, e.event_type, e.event_at, e.event_date, u.signup_date
+  select e.user_id, e.event_type, e.event_at, e.event_date
   from core.fact_events as e
   inner join core.dim_users as u on u.user_id = e.user_id
   where u.is_current
+    and e.event_type in ('document_created', 'document_edited', 'document_shared')
     and u.signup_date <= (select as_of_date from ops.analytics_as_of)
     and e.event_at >= u.signup_at and e.event_at < u.signup_at + interval '14 days'
     and e.event_at < (select as_of_end from as_of)
@@ -62,11 +63,15 @@ engaged as (
   group by user_id
 ),
 
+-- A day of activity in days 7-13, from the daily facts: its first event.
 second_week as (
-  select user_id, min(event_at) as reached_at
-  from early
-  where event_date between signup_date + 7 and signup_date + 13
-  group by user_id
+  select a.user_id, min(a.first_event_at) as reached_at
+  from core.fact_daily_user_activity as a
+  inner join users on users.user_id = a.user_id
+  cross join as_of
+  where a.activity_date between users.signup_date + 7 and users.signup_date + 13
+    and a.activity_date <= as_of.as_of_date
+  group by a.user_id
 ),
 
 paying as (
