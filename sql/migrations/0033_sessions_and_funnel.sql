@@ -20,7 +20,8 @@ create table core.fact_sessions (
   primary key (user_id, session_key),
   check (ended_at >= started_at and end_date >= session_date)
 );
-create index fact_sessions_session_date_idx on core.fact_sessions (session_date);
+-- A run finds the sessions near its dates by their end: the latest ones, for a daily run.
+create index fact_sessions_ended_at_idx on core.fact_sessions (ended_at);
 create index fact_sessions_inactivity_idx on core.fact_sessions (user_id, started_at) where session_id is null;
 
 create table analytics.session_metrics (

@@ -12,27 +12,32 @@
 create temp table session_zone on commit drop as
 select time_zone from ops.reporting_time_zone;
 
+-- Each date as instants: the day itself, and the day with 30 minutes either side.
 create temp table session_windows on commit drop as
 select
   d as event_date,
+  d::timestamp at time zone z.time_zone as day_start,
+  (d + 1)::timestamp at time zone z.time_zone as day_end,
   (d::timestamp at time zone z.time_zone) - interval '30 minutes' as window_start,
   ((d + 1)::timestamp at time zone z.time_zone) + interval '30 minutes' as window_end
 from unnest(:dates::date[]) as d
 cross join session_zone as z;
+analyze session_windows;
 
 -- 1. Sessions with an id. The old ones to replace: those that spanned one of the dates, and those an
 -- event of the dates names (found by probing the old sessions, never by a pass of its own over the
 -- events). Their events are on the dates and on the dates the old ones spanned.
 create temp table sessions_replaced on commit drop as
 select s.user_id, s.session_id, s.session_date, s.end_date
-from core.fact_sessions as s
+from session_windows as w
+inner join core.fact_sessions as s on s.ended_at >= w.day_start and s.started_at < w.day_end
 where s.session_id is not null
-  and exists (select 1 from session_windows as w where w.event_date between s.session_date and s.end_date)
 union
 select s.user_id, s.session_id, s.session_date, s.end_date
-from core.fact_sessions as s
-inner join core.fact_events as e on e.user_id = s.user_id and e.session_id = s.session_id
-where s.session_id is not null and e.event_date = any(:dates::date[]);
+from core.fact_events as e
+inner join core.fact_sessions as s on s.user_id = e.user_id and s.session_key = 'id:' || e.session_id
+where e.session_id is not null and e.event_date = any(:dates::date[]);
+analyze sessions_replaced;
 
 create temp table sessions_named_dates on commit drop as
 select d::date as event_date
@@ -40,6 +45,7 @@ from sessions_replaced as s
 cross join lateral generate_series(s.session_date, s.end_date, interval '1 day') as d
 union
 select unnest(:dates::date[]);
+analyze sessions_named_dates;
 
 -- 2. Sessions by inactivity: per user, the stretch of time to build again, from the windows (each
 -- pending date and 30 minutes either side) and the old sessions that reach into them.
@@ -51,8 +57,8 @@ with touched as (
   where e.event_date = any(:dates::date[]) and e.session_id is null
   union
   select s.user_id, w.window_start, w.window_end
-  from core.fact_sessions as s
-  inner join session_windows as w on s.started_at <= w.window_end and s.ended_at >= w.window_start
+  from session_windows as w
+  inner join core.fact_sessions as s on s.ended_at >= w.window_start and s.started_at <= w.window_end
   where s.session_id is null
 ),
 
@@ -77,10 +83,17 @@ select
 from reaching as r
 cross join session_zone as z
 group by r.user_id, z.time_zone;
+analyze sessions_stretches;
+
+create temp table sessions_stretch_dates on commit drop as
+select distinct d::date as event_date
+from sessions_stretches as t
+cross join lateral generate_series(t.first_date, t.last_date, interval '1 day') as d;
+analyze sessions_stretch_dates;
 
 delete from core.fact_sessions as s
 using sessions_replaced as r
-where s.user_id = r.user_id and s.session_id = r.session_id;
+where s.user_id = r.user_id and s.session_key = 'id:' || r.session_id;
 
 -- Sessions of a user do not overlap in time, so the old ones inside a stretch are all of it.
 delete from core.fact_sessions as s
@@ -132,7 +145,7 @@ with unnamed_events as (
   from core.fact_events as e
   inner join sessions_stretches as t on t.user_id = e.user_id
   where e.session_id is null
-    and e.event_date between t.first_date and t.last_date
+    and e.event_date in (select event_date from sessions_stretch_dates)
     and e.event_at between t.stretch_start and t.stretch_end
 ),
 
