@@ -110,6 +110,18 @@ export interface EachFileStage {
   readonly task: PlanTask<'load-file'>;
   /** The state for a file that still failed after its retries. */
   readonly failedState: string;
+  /** The state after the files, which keeps only their counts: the list leaves the execution's state. */
+  readonly loadedState: string;
+}
+/**
+ * Back to an earlier state while the listing says files are left (NewFiles.more): one run works off
+ * a backlog round by round (list, load, stage), up to the listing's bound for a run.
+ */
+export interface LoopStage {
+  readonly kind: 'loop';
+  readonly choiceState: string;
+  /** The state of the plan to go back to. */
+  readonly backTo: string;
 }
 /** One bounded batch a call, called again while the handler says there is more. */
 export interface UntilDoneStage {
@@ -134,7 +146,7 @@ export interface ParallelStage<T extends PlanTask = PlanTask> {
   readonly state: string;
   readonly tasks: readonly T[];
 }
-export type PlanStage = SingleStage | EachFileStage | UntilDoneStage | ParallelStage;
+export type PlanStage = SingleStage | EachFileStage | UntilDoneStage | LoopStage | ParallelStage;
 
 /** The step name of one model shard, as recorded in ops.run_steps. */
 export function modelStepName(model: CoreModel, shard: number, shardCount: number): string {
@@ -174,6 +186,7 @@ export const PIPELINE_PLAN: readonly PlanStage[] = [
     state: 'Load files',
     task: { state: 'Load file', handler: 'load-file', step: 'load_file' },
     failedState: 'Load failed',
+    loadedState: 'Files loaded',
   },
   {
     kind: 'until-done',
@@ -182,6 +195,8 @@ export const PIPELINE_PLAN: readonly PlanStage[] = [
     choiceState: 'More to stage?',
     upToDateState: 'Already published',
   },
+  // What one round could not take: list again, before anything is built from what was staged.
+  { kind: 'loop', choiceState: 'More new files?', backTo: 'List new files' },
   ...CORE_MODEL_GROUPS.map((group): ParallelStage<ModelTask> => ({
     kind: 'parallel',
     state: group.state,
@@ -207,7 +222,7 @@ export const PIPELINE_PLAN: readonly PlanStage[] = [
 
 /** Every task of the plan, in order, those of parallel stages included. */
 export const PLAN_TASKS: readonly PlanTask[] = PIPELINE_PLAN.flatMap((stage) =>
-  stage.kind === 'parallel' ? [...stage.tasks] : [stage.task],
+  stage.kind === 'parallel' ? [...stage.tasks] : stage.kind === 'loop' ? [] : [stage.task],
 );
 
 /** Where a step that fails after the run started goes: it records the run as failed, then fails. */

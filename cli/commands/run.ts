@@ -210,10 +210,17 @@ async function executeRun(
         files?.update(++filesDone);
       } else if (event.type === 'StateExited' && event.state.name !== 'Load file') {
         if (event.state.name === 'List new files') {
-          const count =
-            (event.state.output as { files?: { items?: unknown[] } } | undefined)?.files?.items?.length ?? 0;
-          write(`  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${count} new files`);
-          if (count > 0) files = createProgress({ total: count, unit: 'files', label: 'Load files' });
+          const listed = (event.state.output as { files?: { items?: unknown[]; left?: number } } | undefined)
+            ?.files;
+          const count = listed?.items?.length ?? 0;
+          const left = listed?.left ?? 0;
+          write(
+            `  ok     ${event.state.name.padEnd(42)} ${took.padStart(9)}   ${count} new files${left > 0 ? `, ${formatCount(left)} more waiting` : ''}`,
+          );
+          files?.finish();
+          filesDone = 0;
+          files =
+            count > 0 ? createProgress({ total: count, unit: 'files', label: 'Load files' }) : undefined;
         } else {
           const count = rows.get(event.state.name);
           write(
@@ -242,6 +249,11 @@ async function executeRun(
         table(outcomes.rejectedFiles),
     );
   }
+  const left = (execution.output as { files?: { left?: number; more?: boolean } } | undefined)?.files;
+  if (execution.status === 'SUCCEEDED' && (left?.left ?? 0) > 0)
+    write(
+      `\n${formatCount(left?.left ?? 0)} new files left: more than one run takes (lambdas/handlers/list-new-files.ts, RUN_LIMITS); the next run takes them`,
+    );
   if (outcomes.failed > 0)
     write(
       `\n${outcomes.failed} file(s) could not be loaded this time and will be tried again by the next run`,

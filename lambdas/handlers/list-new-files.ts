@@ -14,20 +14,26 @@ export interface FileRef {
 
 export interface NewFiles {
   readonly items: FileRef[];
-  /** New files in all; more than `items` when this run takes only part of a backlog. */
+  /** New files in all; more than `items` when this round takes only part of a backlog. */
   readonly count: number;
-  /** More files wait than one run takes; the next run continues. */
+  /** More files wait than one round takes. */
   readonly truncated: boolean;
   /** Size of the taken files, gzipped. */
   readonly bytes: number;
+  /** New files this round leaves: `count` less `items`. */
+  readonly left: number;
+  /** After this round, list again: files are left, and the run has room for more. */
+  readonly more: boolean;
 }
 
 /**
- * One run takes at most this much: the list must stay well inside Step Functions' 256 KB state
- * (keys can be long), and staging one batch well inside a Lambda's 15 minutes (measured: about 5 MB
- * of gzipped events a second). A backlog is worked off run by run, oldest keys first.
+ * One round of a run (list, load, stage) takes at most this much: the list must stay well inside
+ * Step Functions' 256 KB state (keys can be long), and staging one batch well inside a Lambda's 15
+ * minutes (measured: about 5 MB of gzipped events a second). The state machine goes round again
+ * while files are left, oldest keys first, until the run has taken `filesPerRun` files (about two
+ * hours of loading at the default concurrency, the execution's limit); the next run takes the rest.
  */
-export const RUN_LIMITS = { files: 1000, listBytes: 96 * 1024, gzippedBytes: 1024 ** 3 };
+export const RUN_LIMITS = { files: 1000, listBytes: 96 * 1024, gzippedBytes: 1024 ** 3, filesPerRun: 10_000 };
 
 /** Lists the landing bucket and returns the objects whose key and ETag the ledger has neither loaded nor rejected. */
 export function createListNewFilesHandler(deps: HandlerDependencies) {
@@ -38,13 +44,13 @@ export function createListNewFilesHandler(deps: HandlerDependencies) {
       pool,
       runId,
       stepNameOf('list-new-files'),
-      () => listNewFiles(deps, pool),
+      () => listNewFiles(deps, pool, runId),
       (result) => result.items.length,
     );
   };
 }
 
-async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewFiles> {
+async function listNewFiles(deps: HandlerDependencies, pool: Pool, runId: string): Promise<NewFiles> {
   const { bucket, prefixes } = deps.landing;
   const objects: (FileRef & { sizeBytes: number; lastModified: number })[] = [];
   for (const prefix of prefixes) {
@@ -67,10 +73,17 @@ async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewF
   }
 
   const loaded = await pool.query<{ object_key: string; etag: string }>(
-    // A rejected file is not tried again; a new ETag under its key is a new file.
-    `select object_key, etag from raw.files where bucket = $1 and status in ('loaded', 'staged', 'rejected')`,
-    [bucket],
+    // A rejected file is not tried again; a new ETag under its key is a new file. A file this run
+    // tried already (and failed to load) waits for the next run, not for the next round.
+    `select object_key, etag from raw.files
+     where bucket = $1 and (status in ('loaded', 'staged', 'rejected') or last_run_id = $2)`,
+    [bucket, runId],
   );
+  const { rows: taken } = await pool.query<{ n: number }>(
+    'select count(*)::integer as n from raw.files where bucket = $1 and last_run_id = $2',
+    [bucket, runId],
+  );
+  const room = Math.max(0, RUN_LIMITS.filesPerRun - (taken[0]?.n ?? 0));
   const done = new Set(loaded.rows.map((row) => `${row.object_key}\n${row.etag}`));
   const fresh = objects
     .filter((object) => !done.has(`${object.key}\n${object.etag}`))
@@ -86,14 +99,23 @@ async function listNewFiles(deps: HandlerDependencies, pool: Pool): Promise<NewF
   for (const object of fresh) {
     const item = { key: object.key, etag: object.etag };
     const itemBytes = JSON.stringify(item).length + 1;
-    const full = items.length >= RUN_LIMITS.files || listBytes + itemBytes > RUN_LIMITS.listBytes;
+    const full =
+      items.length >= Math.min(RUN_LIMITS.files, room) || listBytes + itemBytes > RUN_LIMITS.listBytes;
     // The first file is always taken, however big, so that a huge file cannot stall the pipeline.
     if (full || (items.length > 0 && bytes + object.sizeBytes > RUN_LIMITS.gzippedBytes)) break;
     items.push(item);
     listBytes += itemBytes;
     bytes += object.sizeBytes;
   }
-  return { items, count: fresh.length, truncated: items.length < fresh.length, bytes };
+  const left = fresh.length - items.length;
+  return {
+    items,
+    count: fresh.length,
+    truncated: left > 0,
+    bytes,
+    left,
+    more: left > 0 && items.length > 0 && items.length < room,
+  };
 }
 
 export const handler = lambdaHandler(createListNewFilesHandler(awsDependencies()));

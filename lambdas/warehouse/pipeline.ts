@@ -239,6 +239,9 @@ async function runHoldingSlot(
           }
           break;
         }
+        case 'loop':
+          // In-process, the caller gives every file at once: there is no second round to list.
+          break;
         case 'parallel':
           await allSettledOrThrow(stage.tasks.map(runTask));
           break;

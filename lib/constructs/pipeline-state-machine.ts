@@ -208,7 +208,7 @@ export class PipelineStateMachine extends Construct {
     const stageState = (
       stage: PlanStage,
     ): {
-      first: sfn.State & sfn.INextable;
+      first: sfn.State;
       then: (next: sfn.State) => void;
       /** For a stage that may end the run early: where it goes then. */
       finishWith?: (finish: sfn.State) => void;
@@ -236,12 +236,32 @@ export class PipelineStateMachine extends Construct {
               key: sfn.JsonPath.stringAt('$$.Map.Item.Value.key'),
               etag: sfn.JsonPath.stringAt('$$.Map.Item.Value.etag'),
             },
-            // The list and the per-file results leave the state here: only their counts go on, so a
-            // long list cannot push the state past 256 KB in later steps.
             resultSelector: { loaded: sfn.JsonPath.arrayLength(sfn.JsonPath.listAt('$')) },
-            resultPath: '$.files',
+            resultPath: '$.loadedFiles',
           }).itemProcessor(loadFile);
-          return { first: map, then: (next) => map.next(next) };
+          // The list and the per-file results leave the state here: only their counts go on, so a
+          // long list cannot push the state past 256 KB in later steps.
+          const loaded = new sfn.Pass(this, stage.loadedState, {
+            parameters: {
+              'loaded.$': '$.loadedFiles.loaded',
+              'count.$': '$.files.count',
+              'left.$': '$.files.left',
+              'more.$': '$.files.more',
+            },
+            resultPath: '$.files',
+          });
+          map.next(loaded);
+          return { first: map, then: (next) => loaded.next(next) };
+        }
+        case 'loop': {
+          const choice = new sfn.Choice(this, stage.choiceState);
+          return {
+            first: choice,
+            then: (next) =>
+              choice
+                .when(sfn.Condition.booleanEquals('$.files.more', true), taskState(stage.backTo))
+                .otherwise(next),
+          };
         }
         case 'until-done': {
           // One bounded batch a call: a backlog drains batch by batch, however large.
@@ -270,13 +290,26 @@ export class PipelineStateMachine extends Construct {
         }
       }
     };
-    const stages = PIPELINE_PLAN.map(stageState);
-    // Every stage after the run has started catches everything into Record failure.
+    // The task states by name, for a loop to go back to.
+    const byName = new Map<string, sfn.State>();
+    const taskState = (name: string): sfn.State => {
+      const state = byName.get(name);
+      if (!state) throw new Error(`The plan loops back to ${name}, which comes after the loop`);
+      return state;
+    };
+    const stages = PIPELINE_PLAN.map((stage) => {
+      const built = stageState(stage);
+      if (stage.kind === 'single') byName.set(stage.task.state, built.first);
+      return built;
+    });
+    // Every stage after the run has started catches everything into Record failure (a choice has
+    // nothing to catch).
     for (const { first } of stages.slice(1))
-      (first as sfn.TaskStateBase | sfn.Map | sfn.Parallel).addCatch(recordFailure, {
-        errors: ['States.ALL'],
-        resultPath: '$.error',
-      });
+      if (!(first instanceof sfn.Choice))
+        (first as sfn.TaskStateBase | sfn.Map | sfn.Parallel).addCatch(recordFailure, {
+          errors: ['States.ALL'],
+          resultPath: '$.error',
+        });
     for (let i = 1; i < stages.length; i++) stages[i - 1]?.then((stages[i] as (typeof stages)[number]).first);
     const finish = (stages[stages.length - 1] as (typeof stages)[number]).first;
     for (const stage of stages) stage.finishWith?.(finish);

@@ -31,6 +31,10 @@ test('the state machine runs the plan: its states in the plan order, each task w
         return [stage.task.state];
       case 'until-done':
         return [stage.task.state, stage.choiceState];
+      case 'each-file':
+        return [stage.state, stage.loadedState];
+      case 'loop':
+        return [stage.choiceState];
       default:
         return [stage.state];
     }

@@ -1,3 +1,5 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { RUN_LIMITS } from '../../lambdas/handlers/list-new-files';
 import { TransientError } from '../../lambdas/handlers/step';
 import { createLocalHandlers } from '../../local/handlers';
 import {
@@ -7,7 +9,7 @@ import {
 } from '../../local/state-machine';
 import type { StepHandler } from '../../lambdas/plan';
 import { cohortFiles } from '../support/cohort-fixture';
-import { ndjsonSource } from '../support/events';
+import { fileOf, ndjsonSource } from '../support/events';
 import {
   CORE_AND_ANALYTICS_TABLES,
   createTestDatabase,
@@ -113,6 +115,7 @@ describe('on a fresh warehouse', () => {
       'Erase requested people',
       'List new files',
       'Load files',
+      'Files loaded',
       'Stage events',
       'More to stage?',
       'Already published',
@@ -216,4 +219,83 @@ test('a step that fails for good leaves the run failed with its cause; the next 
   } finally {
     await db.drop();
   }
+});
+
+describe('a backlog', () => {
+  // Small limits, as a long backlog would meet the real ones: three files a round, seven a run.
+  const saved = { ...RUN_LIMITS };
+  let db: TestDatabase;
+  let backlog: TestS3;
+  beforeAll(async () => {
+    Object.assign(RUN_LIMITS, { files: 3, filesPerRun: 7 });
+    db = await createTestDatabase();
+    backlog = await startTestS3(['landing']);
+    // The cohort fixture's days, then three more days, each a file: 13 files in all.
+    for (const file of cohortFiles()) await backlog.put(file);
+    for (const day of ['2024-03-16', '2024-03-17', '2024-03-18'])
+      await backlog.put(
+        fileOf(`events/dt=${day}/part-0000.ndjson.gz`, [
+          { id: `late-${day}`, type: 'user_login', at: `${day}T09:00:00Z`, user: 'u3' },
+        ]),
+      );
+  });
+  afterAll(async () => {
+    Object.assign(RUN_LIMITS, saved);
+    await Promise.all([db.drop(), backlog.close()]);
+  });
+  const backlogRun = (executionName: string, entered: string[]) =>
+    executeStateMachine(rendered, {
+      input: { asOf: '2024-03-18' },
+      executionName,
+      handlers: createLocalHandlers({
+        pool: async () => db.pool,
+        s3: () => backlog.client,
+        landing: { bucket: 'landing', prefixes: ['events/', 'segment-logs/'] },
+      }),
+      retryIntervalSeconds: 0,
+      onEvent: (event) => {
+        if (event.type === 'StateEntered' && 'state' in event) entered.push(event.state.name);
+      },
+    });
+  const loadedFiles = async () =>
+    (await db.pool.query(`select count(*)::integer as n from raw.files where status = 'staged'`)).rows[0].n;
+
+  test('one run goes round (list, load, stage) while files are left, up to its bound, and says how many it left', async () => {
+    const total = (await backlog.client.send(new ListObjectsV2Command({ Bucket: 'landing' }))).KeyCount;
+    expect(total).toBe(cohortFiles().length + 3);
+    const entered: string[] = [];
+    const first = await backlogRun('backlog-1', entered);
+    expect(first.status).toBe('SUCCEEDED');
+    // 3 + 3 + 1: the run's bound of 7 ends the third round.
+    expect(entered.filter((state) => state === 'List new files')).toHaveLength(3);
+    expect(await loadedFiles()).toBe(7);
+    expect((first.output as { files: unknown }).files).toMatchObject({
+      loaded: 1,
+      left: (total ?? 0) - 7,
+      more: false,
+    });
+    // Staged and published once, after the last round.
+    expect(entered.filter((state) => state === 'Publish analytics')).toHaveLength(1);
+
+    const second = await backlogRun('backlog-2', []);
+    expect(second.status).toBe('SUCCEEDED');
+    expect(await loadedFiles()).toBe(total);
+    expect((second.output as { files: unknown }).files).toMatchObject({ left: 0, more: false });
+    // What one run over every file would have built.
+    const reference = await createTestDatabase();
+    try {
+      const { runWarehouse } = await import('../../lambdas/warehouse/pipeline');
+      const late = ['2024-03-16', '2024-03-17', '2024-03-18'].map((day) =>
+        fileOf(`events/dt=${day}/part-0000.ndjson.gz`, [
+          { id: `late-${day}`, type: 'user_login', at: `${day}T09:00:00Z`, user: 'u3' },
+        ]),
+      );
+      await runWarehouse(reference.pool, { sources: [...cohortFiles(), ...late], asOf: '2024-03-18' });
+      expect(await snapshotTables(db.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true })).toEqual(
+        await snapshotTables(reference.pool, CORE_AND_ANALYTICS_TABLES, { ignoreLineage: true }),
+      );
+    } finally {
+      await reference.drop();
+    }
+  });
 });

@@ -67,6 +67,42 @@ test('a long backlog is taken in runs that keep the list small enough for the st
   expect(JSON.stringify(result.items).length).toBeLessThanOrEqual(RUN_LIMITS.listBytes);
   expect(result.items[0]?.key).toBe(contents[0]?.Key);
   expect(result.items.length).toBeGreaterThan(400);
+  // The rest waits for the next round of this run.
+  expect(result).toMatchObject({ left: 1500 - result.items.length, more: true });
+});
+
+test('a run goes round until its bound; a file it tried already waits for the next run, not the next round', async () => {
+  const saved = RUN_LIMITS.filesPerRun;
+  RUN_LIMITS.filesPerRun = 3;
+  try {
+    await db.pool.query(`insert into ops.runs (run_id, status) values ('run-bound', 'failed')`);
+    const contents = ['a', 'b', 'c', 'd'].map((name) => ({
+      Key: `events/dt=2024-02-01/${name}.ndjson.gz`,
+      ETag: `"${name}"`,
+      Size: 10,
+    }));
+    const list = createListNewFilesHandler(deps(fakeS3(async () => ({ Contents: contents }))));
+    expect(await list({ runId: 'run-bound' })).toMatchObject({ count: 4, left: 1, more: false });
+    // This run failed to load a, and loaded b: neither is listed again in it; c and d are.
+    await db.pool.query(
+      `insert into raw.files (bucket, object_key, etag, status, last_run_id, failed_runs) values
+         ('landing', 'events/dt=2024-02-01/a.ndjson.gz', 'a', 'failed', 'run-bound', 1),
+         ('landing', 'events/dt=2024-02-01/b.ndjson.gz', 'b', 'loaded', 'run-bound', 0)`,
+    );
+    const again = await list({ runId: 'run-bound' });
+    // Room for one more file in this run: c; d is left, and the run goes no further round.
+    expect(again.items.map((item) => item.key)).toEqual(['events/dt=2024-02-01/c.ndjson.gz']);
+    expect(again).toMatchObject({ count: 2, left: 1, more: false });
+    // The next run lists a again, with c and d.
+    const next = await list({ runId: 'run-files' });
+    expect(next.items.map((item) => item.key)).toEqual([
+      'events/dt=2024-02-01/a.ndjson.gz',
+      'events/dt=2024-02-01/c.ndjson.gz',
+      'events/dt=2024-02-01/d.ndjson.gz',
+    ]);
+  } finally {
+    RUN_LIMITS.filesPerRun = saved;
+  }
 });
 
 test('a run takes at most a gigabyte of gzipped files, but always at least one file', async () => {
