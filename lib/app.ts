@@ -1,5 +1,9 @@
 import type { App } from 'aws-cdk-lib';
-import { parseMinEventTimestamp, parsePositiveInteger } from '../lambdas/warehouse/limits';
+import {
+  parseLoadConcurrency,
+  parseMinEventTimestamp,
+  parsePositiveInteger,
+} from '../lambdas/warehouse/limits';
 import { parseTimeZone } from '../lambdas/warehouse/time-zone-names';
 import { DatabaseStack } from './stacks/database-stack';
 import { NetworkStack, SUBNETS } from './stacks/network-stack';
@@ -26,12 +30,15 @@ export function addStacks(app: App): {
     const floor = context('minEventTimestamp');
     const lines = context('stagingBatchMaxLines');
     const zone = context('reportingTimeZone');
+    const concurrency = context('loadConcurrency');
     return {
       minEventTimestamp: floor === undefined ? undefined : parseMinEventTimestamp(floor, 'minEventTimestamp'),
       stagingBatchMaxLines:
         lines === undefined ? undefined : parsePositiveInteger(lines, 'stagingBatchMaxLines'),
       fullIpAddresses: context('fullIpAddresses') === 'true',
       reportingTimeZone: zone === undefined ? undefined : parseTimeZone(zone, 'reportingTimeZone'),
+      loadConcurrency:
+        concurrency === undefined ? undefined : parseLoadConcurrency(concurrency, 'loadConcurrency'),
     };
   };
   if (context('databaseSecretName') || context('databaseSecretArn')) {

@@ -90,5 +90,19 @@ export function parsePositiveInteger(value: string, setting: string): number {
   return number;
 }
 
+/**
+ * The most files the Load files map loads at once (the stack's loadConcurrency): Step Functions' Map
+ * allows more, but each is a connection on the warehouse; 40 of them, with their pools, stay inside
+ * the smallest instance class's max_connections (README, "Loading in parallel").
+ */
+export const MAX_LOAD_CONCURRENCY = 40;
+
+export function parseLoadConcurrency(value: string, setting: string): number {
+  const number = parsePositiveInteger(value, setting);
+  if (number > MAX_LOAD_CONCURRENCY)
+    throw new Error(`${setting} must be at most ${MAX_LOAD_CONCURRENCY}, got ${JSON.stringify(value)}`);
+  return number;
+}
+
 /** A load that failed for a passing reason (connection lost, throttling) in this many runs is rejected. */
 export const MAX_FAILED_LOAD_RUNS = 3;

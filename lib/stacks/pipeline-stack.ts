@@ -49,6 +49,12 @@ export interface PipelineStackProps extends StackProps {
   readonly fullIpAddresses?: boolean;
   /** The IANA zone of every day, week and month of the warehouse. @default UTC */
   readonly reportingTimeZone?: string;
+  /**
+   * Files loaded at once by the Load files map: each is a Lambda container holding a COPY
+   * connection (and up to 3 in its pool), so keep it well under the database's max_connections.
+   * @default 2
+   */
+  readonly loadConcurrency?: number;
   /** Send the alarms to this address. @default none: subscribe to the topic later */
   readonly alarmEmail?: string;
   /** Landing files move to Infrequent Access after this many days. @default 30 */
@@ -134,6 +140,7 @@ export class PipelineStack extends Stack {
       minEventTimestamp: props.minEventTimestamp,
       fullIpAddresses: props.fullIpAddresses,
       reportingTimeZone: props.reportingTimeZone,
+      loadConcurrency: props.loadConcurrency,
       stagingBatchMaxLines: props.stagingBatchMaxLines,
       vpc: props.database?.vpc,
       vpcSubnets: props.database?.vpcSubnets,

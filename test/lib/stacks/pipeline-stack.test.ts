@@ -271,3 +271,16 @@ test('the erasure function lists, reads and deletes request files under erasure-
     Condition: { StringLike: { 's3:prefix': ['erasure-requests/*'] } },
   });
 });
+
+test('the load concurrency is a stack setting: the Map takes that many files at once, and a bad one fails the synth', () => {
+  const app = new App({
+    context: { 'aws:cdk:bundling-stacks': [], loadConcurrency: '8' },
+    builtinCloudFormationValidation: false,
+  });
+  const json = JSON.stringify(Template.fromStack(addStacks(app).pipeline).toJSON());
+  expect(json).toContain('\\"MaxConcurrency\\":8');
+  for (const bad of ['0', '41', 'many']) {
+    const refused = new App({ context: { 'aws:cdk:bundling-stacks': [], loadConcurrency: bad } });
+    expect(() => addStacks(refused)).toThrow(/loadConcurrency must be/);
+  }
+});
