@@ -12,6 +12,7 @@ import {
   ERASURES_PER_RUN,
   parseErasureRequest,
   REQUEST_MAX_BYTES,
+  TOO_LARGE,
 } from '../warehouse/erasure-requests';
 import { awsDependencies, type HandlerDependencies } from './dependencies';
 import { asStepError, expectString, runStep, TransientError } from './step';
@@ -108,7 +109,7 @@ async function eraseRequested(
     const read = object.sizeBytes > REQUEST_MAX_BYTES ? undefined : await readRequest(deps, object.key);
     const request =
       read === undefined
-        ? ({ ok: false, reason: `larger than ${REQUEST_MAX_BYTES} bytes` } as const)
+        ? ({ ok: false, reason: TOO_LARGE } as const)
         : parseErasureRequest(read.body, object.key);
     const reject = async (reason: string) => {
       rejected++;

@@ -72,18 +72,16 @@ async function listNewFiles(deps: HandlerDependencies, pool: Pool, runId: string
     } while (token);
   }
 
-  const loaded = await pool.query<{ object_key: string; etag: string }>(
+  const loaded = await pool.query<{ object_key: string; etag: string; this_run: boolean }>(
     // A rejected file is not tried again; a new ETag under its key is a new file. A file this run
-    // tried already (and failed to load) waits for the next run, not for the next round.
-    `select object_key, etag from raw.files
+    // tried already (and failed to load) waits for the next run, not for the next round; the files
+    // this run tried count against its bound.
+    `select object_key, etag, last_run_id is not distinct from $2 as this_run from raw.files
      where bucket = $1 and (status in ('loaded', 'staged', 'rejected') or last_run_id = $2)`,
     [bucket, runId],
   );
-  const { rows: taken } = await pool.query<{ n: number }>(
-    'select count(*)::integer as n from raw.files where bucket = $1 and last_run_id = $2',
-    [bucket, runId],
-  );
-  const room = Math.max(0, RUN_LIMITS.filesPerRun - (taken[0]?.n ?? 0));
+  const taken = loaded.rows.filter((row) => row.this_run).length;
+  const room = Math.max(0, RUN_LIMITS.filesPerRun - taken);
   const done = new Set(loaded.rows.map((row) => `${row.object_key}\n${row.etag}`));
   const fresh = objects
     .filter((object) => !done.has(`${object.key}\n${object.etag}`))

@@ -13,6 +13,8 @@ export const ERASURES_PER_RUN = 20;
 
 /** A request is a small JSON object; anything bigger is not one. */
 export const REQUEST_MAX_BYTES = 64 * 1024;
+/** Why a request over REQUEST_MAX_BYTES is refused, read or not. */
+export const TOO_LARGE = `larger than ${REQUEST_MAX_BYTES} bytes`;
 
 const FIELDS = new Set(['userId', 'requestedBy']);
 
@@ -25,8 +27,7 @@ export type ParsedRequest =
  * reason is kept in ops.erasure_requests and shown by `status`. `requestedBy` defaults to the file.
  */
 export function parseErasureRequest(body: string, objectKey: string): ParsedRequest {
-  if (Buffer.byteLength(body, 'utf8') > REQUEST_MAX_BYTES)
-    return { ok: false, reason: `larger than ${REQUEST_MAX_BYTES} bytes` };
+  if (Buffer.byteLength(body, 'utf8') > REQUEST_MAX_BYTES) return { ok: false, reason: TOO_LARGE };
   let value: unknown;
   try {
     value = JSON.parse(body);

@@ -16,11 +16,7 @@ language sql
 stable
 as $$
 with as_of as (
-  select as_of_date from ops.analytics_as_of
-),
-
-grains (grain, step) as (
-  select lifecycle_periods.grain, ('1 ' || lifecycle_periods.grain)::interval
+  select as_of_date, ('1 ' || lifecycle_periods.grain)::interval as step from ops.analytics_as_of
 ),
 
 users as (
@@ -32,70 +28,64 @@ users as (
 
 -- Each user's periods with activity, from their signup on and up to A.
 active as (
-  select distinct g.grain, a.user_id, date_trunc(g.grain, a.activity_date)::date as period_start
+  select distinct a.user_id, date_trunc(lifecycle_periods.grain, a.activity_date)::date as period_start
   from core.fact_daily_user_activity as a
   inner join users on users.user_id = a.user_id and a.activity_date >= users.signup_date
   cross join as_of
-  cross join grains as g
   where a.activity_date <= as_of.as_of_date
 ),
 
 -- Every period from the first with activity to the one holding A: a period with no one active
 -- still has its rows (dormant users, zeros).
 periods as (
-  select g.grain, g.step, p::date as period_start
-  from grains as g
-  cross join as_of
+  select p::date as period_start
+  from as_of
   cross join lateral generate_series(
-    (select min(active.period_start) from active where active.grain = g.grain),
-    date_trunc(g.grain, as_of.as_of_date::timestamp),
-    g.step
+    (select min(active.period_start) from active),
+    date_trunc(lifecycle_periods.grain, as_of.as_of_date::timestamp),
+    as_of.step
   ) as p
 ),
 
 statuses as (
   -- Active in P: new when signed up in P, else returning or resurrecting by P-1.
   select
-    a.grain,
     a.period_start,
     case
-      when date_trunc(a.grain, u.signup_date)::date = a.period_start then 'new'
+      when date_trunc(lifecycle_periods.grain, u.signup_date)::date = a.period_start then 'new'
       when prior.user_id is not null then 'returning'
       else 'resurrecting'
     end as status,
     a.user_id
   from active as a
   inner join users as u on u.user_id = a.user_id
-  inner join grains as g on g.grain = a.grain
+  cross join as_of
   left join active as prior
-    on prior.grain = a.grain and prior.user_id = a.user_id
-   and prior.period_start = (a.period_start - g.step)::date
+    on prior.user_id = a.user_id and prior.period_start = (a.period_start - as_of.step)::date
   union all
   -- Active in P-1, not in P.
-  select a.grain, (a.period_start + g.step)::date, 'dormant', a.user_id
+  select (a.period_start + as_of.step)::date, 'dormant', a.user_id
   from active as a
-  inner join grains as g on g.grain = a.grain
   cross join as_of
-  where (a.period_start + g.step)::date <= as_of.as_of_date
+  where (a.period_start + as_of.step)::date <= as_of.as_of_date
     and not exists (
       select 1 from active as next
-      where next.grain = a.grain and next.user_id = a.user_id
-        and next.period_start = (a.period_start + g.step)::date
+      where next.user_id = a.user_id and next.period_start = (a.period_start + as_of.step)::date
     )
 )
 
 select
   p.period_start,
-  (p.period_start + p.step - interval '1 day')::date as period_end,
+  (p.period_start + as_of.step - interval '1 day')::date as period_end,
   s.status,
   count(st.user_id)::integer as users,
-  (p.period_start + p.step - interval '1 day')::date <= as_of.as_of_date as is_complete,
+  (p.period_start + as_of.step - interval '1 day')::date <= as_of.as_of_date as is_complete,
   as_of.as_of_date
 from periods as p
 cross join as_of
 cross join (values ('new'), ('returning'), ('resurrecting'), ('dormant')) as s (status)
-left join statuses as st on st.grain = p.grain and st.period_start = p.period_start and st.status = s.status
-group by p.grain, p.period_start, p.step, s.status, as_of.as_of_date
+left join statuses as st on st.period_start = p.period_start and st.status = s.status
+group by p.period_start, s.status, as_of.as_of_date, as_of.step
 order by p.period_start, array_position(array['new', 'returning', 'resurrecting', 'dormant'], s.status);
 $$;
 

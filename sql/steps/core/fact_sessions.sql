@@ -9,9 +9,6 @@
 --   - a session without one that comes within 30 minutes of one of those dates: a gap further
 --     away is the same gap as before, so the sessions beyond it stay as they were.
 -- Those are deleted and built again from their events alone, which the dates they spanned find.
-create temp table session_zone on commit drop as
-select time_zone from ops.reporting_time_zone;
-
 -- Each date as instants: the day itself, and the day with 30 minutes either side.
 create temp table session_windows on commit drop as
 select
@@ -21,7 +18,7 @@ select
   (d::timestamp at time zone z.time_zone) - interval '30 minutes' as window_start,
   ((d + 1)::timestamp at time zone z.time_zone) + interval '30 minutes' as window_end
 from unnest(:dates::date[]) as d
-cross join session_zone as z;
+cross join ops.reporting_time_zone as z;
 analyze session_windows;
 
 -- 1. Sessions with an id. The old ones to replace: those that spanned one of the dates, and those an
@@ -81,7 +78,7 @@ select
   (min(r.stretch_start) at time zone z.time_zone)::date as first_date,
   (max(r.stretch_end) at time zone z.time_zone)::date as last_date
 from reaching as r
-cross join session_zone as z
+cross join ops.reporting_time_zone as z
 group by r.user_id, z.time_zone;
 analyze sessions_stretches;
 
@@ -111,8 +108,8 @@ select
   e.user_id,
   'id:' || e.session_id,
   e.session_id,
-  (min(e.event_at) at time zone (select time_zone from session_zone))::date,
-  (max(e.event_at) at time zone (select time_zone from session_zone))::date,
+  (min(e.event_at) at time zone (select time_zone from ops.reporting_time_zone))::date,
+  (max(e.event_at) at time zone (select time_zone from ops.reporting_time_zone))::date,
   min(e.event_at),
   max(e.event_at),
   extract(epoch from max(e.event_at) - min(e.event_at))::integer,
@@ -168,8 +165,8 @@ select
   user_id,
   'inactivity:' || min(first_event_id),
   null,
-  (min(event_at) at time zone (select time_zone from session_zone))::date,
-  (max(event_at) at time zone (select time_zone from session_zone))::date,
+  (min(event_at) at time zone (select time_zone from ops.reporting_time_zone))::date,
+  (max(event_at) at time zone (select time_zone from ops.reporting_time_zone))::date,
   min(event_at),
   max(event_at),
   extract(epoch from max(event_at) - min(event_at))::integer,
